@@ -1,0 +1,200 @@
+package org.hvlab.machine;
+
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.hvlab.machine.apic.ApicBus;
+import org.hvlab.machine.apic.LocalApic;
+import org.hvlab.machine.boot.BootLoader;
+import org.hvlab.machine.boot.ElfImage;
+import org.hvlab.machine.boot.ImageException;
+import org.hvlab.machine.boot.Symbols;
+import org.hvlab.machine.cpu.Cpu;
+import org.hvlab.machine.cpu.Platform;
+import org.hvlab.machine.devices.DebugExit;
+import org.hvlab.machine.devices.SerialPort;
+import org.hvlab.machine.mem.PhysicalMemory;
+import org.hvlab.machine.sched.Coroutine;
+import org.hvlab.machine.sched.Scheduler;
+
+/**
+ * The simulated board: memory, CPUs with their local APICs, COM1, the debug-exit port, and the
+ * scheduler that runs the CPUs' coroutines. A run is a pure function of (image, config, choices).
+ */
+public final class Machine implements Platform, Scheduler.Target {
+    private final MachineConfig config;
+    private final PhysicalMemory mem;
+    private final ApicBus bus = new ApicBus();
+    private final Cpu[] cpus;
+    private final Coroutine[] coroutines;
+    private final long[] grants;
+    private final SerialPort serial;
+    private final Scheduler scheduler;
+    private Symbols symbols = Symbols.NONE;
+
+    private Outcome outcome;
+    private int exitStatus;
+    private String message;
+
+    public Machine(MachineConfig config, OutputStream serialOut) {
+        this.config = config;
+        this.mem = new PhysicalMemory(config.memoryBytes());
+        this.serial = new SerialPort(serialOut);
+        int n = config.cpus();
+        cpus = new Cpu[n];
+        coroutines = new Coroutine[n];
+        grants = new long[n];
+        for (int i = 0; i < n; i++) {
+            LocalApic apic = new LocalApic(i, i == 0, bus);
+            cpus[i] = new Cpu(i, n, mem, this, apic);
+            apic.attach(cpus[i]);
+            final int idx = i;
+            coroutines[i] = Coroutine.create("cpu-" + i, () -> cpuBody(idx));
+        }
+        scheduler = new Scheduler(config.choices());
+    }
+
+    private void cpuBody(int i) {
+        for (;;) {
+            try {
+                cpus[i].run(grants[i]);
+            } catch (RuntimeException | StackOverflowError e) {
+                simulatorError("CPU " + i, e);
+            }
+            Coroutine.yieldNow();
+        }
+    }
+
+    /** Loads an image per the boot protocol and puts the bootstrap processor at its entry. */
+    public void load(ElfImage img, String cmdline) throws ImageException {
+        BootLoader.load(mem, img, cpus.length, cmdline, null);
+        symbols = img.symbols;
+        cpus[0].bootstrapLongMode(img.entry, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);
+    }
+
+    public RunResult run() {
+        try {
+            scheduler.run(this, config.maxSteps());
+        } catch (RuntimeException | StackOverflowError e) {
+            simulatorError("scheduler", e);
+        }
+        serial.flush();
+        return result();
+    }
+
+    private RunResult result() {
+        List<RunResult.CpuReport> reports = new ArrayList<>();
+        for (Cpu c : cpus) {
+            String act = switch (c.activity) {
+                case Cpu.ACTIVE -> "active";
+                case Cpu.HLT -> "hlt";
+                case Cpu.SHUTDOWN -> "shutdown";
+                default -> "wait-for-sipi";
+            };
+            reports.add(new RunResult.CpuReport(c.index, c.rip, symbols.lookup(c.rip), c.instructions, 0, act));
+        }
+        int status = outcome == Outcome.EXITED ? exitStatus : outcome.exitStatus;
+        return new RunResult(outcome, status, message, steps(), reports);
+    }
+
+    private void finish(Outcome o, int status, String msg) {
+        if (outcome != null) return; // the first verdict stands
+        outcome = o;
+        exitStatus = status;
+        message = msg;
+    }
+
+    private void simulatorError(String where, Throwable e) {
+        StackTraceElement[] st = e.getStackTrace();
+        String at = st.length > 0 ? " at " + st[0] : "";
+        finish(Outcome.SIMULATOR_ERROR, Outcome.SIMULATOR_ERROR.exitStatus,
+                "simulator error in " + where + ": " + e + at);
+        lastError = e;
+    }
+
+    private Throwable lastError;
+
+    /** The Java exception behind a simulator-error verdict, for reports. */
+    public Throwable lastError() { return lastError; }
+
+    // ---- accessors
+
+    public Cpu cpu(int i) { return cpus[i]; }
+    public PhysicalMemory memory() { return mem; }
+    public SerialPort serial() { return serial; }
+    public ApicBus apicBus() { return bus; }
+    public Symbols symbols() { return symbols; }
+    public Scheduler scheduler() { return scheduler; }
+    public MachineConfig config() { return config; }
+
+    // ---- Platform
+
+    @Override
+    public int ioIn(Cpu cpu, int port, int size) {
+        if (SerialPort.owns(port)) return serial.in(port);
+        return size == 1 ? 0xFF : size == 2 ? 0xFFFF : 0xFFFFFFFF;
+    }
+
+    @Override
+    public void ioOut(Cpu cpu, int port, int size, int value) {
+        if (SerialPort.owns(port)) {
+            serial.out(cpu.index, port, value);
+        } else if (port == DebugExit.PORT) {
+            int st = DebugExit.status(value);
+            finish(Outcome.EXITED, st, "guest exited with status " + st + " (CPU " + cpu.index + ")");
+        }
+    }
+
+    @Override
+    public void shutdown(Cpu cpu, String why) {
+        String sym = symbols.lookup(cpu.rip);
+        finish(Outcome.SHUTDOWN, Outcome.SHUTDOWN.exitStatus, String.format("CPU %d: %s at rip=0x%x%s",
+                cpu.index, why, cpu.rip, sym == null ? "" : " <" + sym + ">"));
+    }
+
+    @Override
+    public boolean stopped() {
+        return outcome != null;
+    }
+
+    @Override
+    public LocalApic apic(int index) {
+        return cpus[index].apic;
+    }
+
+    // ---- Scheduler.Target
+
+    @Override public int cpuCount() { return cpus.length; }
+    @Override public boolean runnable(int cpu) { return cpus[cpu].runnable(); }
+    @Override public void grant(int cpu, long quantum) { grants[cpu] = quantum; }
+    @Override public Coroutine coroutine(int cpu) { return coroutines[cpu]; }
+    @Override public boolean finished() { return outcome != null; }
+
+    @Override
+    public long steps() {
+        long s = 0;
+        for (Cpu c : cpus) s += c.instructions;
+        return s;
+    }
+
+    @Override
+    public void noRunnableCpu() {
+        StringBuilder sb = new StringBuilder("deadlock: no CPU can make progress;");
+        for (Cpu c : cpus) {
+            String sym = symbols.lookup(c.rip);
+            String state = switch (c.activity) {
+                case Cpu.HLT -> "halted" + ((c.rflags() & 0x200) == 0 ? " with interrupts off" : "");
+                case Cpu.WAIT_SIPI -> "waiting for SIPI";
+                case Cpu.SHUTDOWN -> "shut down";
+                default -> "active";
+            };
+            sb.append(String.format(" CPU %d %s at rip=0x%x%s;", c.index, state, c.rip, sym == null ? "" : " <" + sym + ">"));
+        }
+        finish(Outcome.DEADLOCK, Outcome.DEADLOCK.exitStatus, sb.substring(0, sb.length() - 1));
+    }
+
+    @Override
+    public void stepLimit() {
+        finish(Outcome.STEP_LIMIT, Outcome.STEP_LIMIT.exitStatus, "step limit of " + config.maxSteps() + " steps reached");
+    }
+}

@@ -1,0 +1,26 @@
+package org.hvlab.machine;
+
+/**
+ * How a run ended. A debug exit gives the guest's status; everything else has a process exit
+ * status from 100 upward (BOOT-PROTOCOL.md "Running an image"; documented in the README).
+ */
+public enum Outcome {
+    EXITED(-1, "guest debug exit"),
+    STEP_LIMIT(100, "step limit reached"),
+    SHUTDOWN(101, "triple fault or shutdown"),
+    DEADLOCK(102, "deadlock: no CPU can make progress"),
+    HYPERVISOR_HALT(103, "hypervisor halt"),
+    SIMULATOR_ERROR(104, "simulator error");
+
+    public final int exitStatus;
+    public final String meaning;
+
+    Outcome(int exitStatus, String meaning) {
+        this.exitStatus = exitStatus;
+        this.meaning = meaning;
+    }
+
+    public String key() {
+        return name().toLowerCase().replace('_', '-');
+    }
+}

@@ -1,0 +1,41 @@
+package org.hvlab.machine.apic;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The interrupt bus connecting the local APICs: IPIs are delivered at once to their targets. */
+public final class ApicBus {
+    private final List<LocalApic> apics = new ArrayList<>();
+    /** Observer of every IPI sent, for traces; may be null. */
+    public IpiListener listener;
+
+    public interface IpiListener {
+        void ipi(int from, int to, int deliveryMode, int vector);
+    }
+
+    void attach(LocalApic a) {
+        apics.add(a);
+    }
+
+    public List<LocalApic> apics() {
+        return apics;
+    }
+
+    /** Delivers an IPI from {@code src} per the ICR fields (SDM Vol.3A 11.6.1). */
+    void send(LocalApic src, int mode, int vector, int shorthand, boolean logical, long dest, boolean x2apic, boolean level, boolean trigger) {
+        // INIT level de-assert is a no-op on current processors (SDM Vol.3A 11.6.1)
+        if (mode == LocalApic.DM_INIT && !level && trigger) return;
+        for (LocalApic a : apics) {
+            boolean hit = switch (shorthand) {
+                case 1 -> a == src;
+                case 2 -> true;
+                case 3 -> a != src;
+                default -> logical ? a.matchesLogical(dest, x2apic) : (x2apic ? dest == 0xFFFFFFFFL || dest == a.id()
+                        : dest == 0xFF || dest == a.id());
+            };
+            if (!hit) continue;
+            if (listener != null) listener.ipi(src.id(), a.id(), mode, vector);
+            a.accept(mode, vector);
+        }
+    }
+}
