@@ -66,6 +66,9 @@ public final class Cpu {
     /** Set when anything may need attention at the next boundary. */
     boolean events;
 
+    /** Observer of architectural events, or null. */
+    public CpuObserver observer;
+
     // ---- derived mode
     int decodeMode = Insn.MODE16;
     boolean m64;

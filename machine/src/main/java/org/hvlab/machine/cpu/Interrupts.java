@@ -24,15 +24,18 @@ final class Interrupts {
 
     /** A fault raised by the instruction at {@code rip}. */
     void deliverException(CpuFault f, long rip) {
+        if (c.observer != null) c.observer.exception(c, f.vector, f.hasError, f.error, rip);
         deliver(f.vector, HW_EXCEPTION, f.hasError, f.error, rip, rip, f.address);
     }
 
     void deliverNmi() {
+        if (c.observer != null) c.observer.nmi(c);
         c.nmiBlocked = true; // blocks further NMIs until the next IRET (SDM Vol.3A 6.7.1)
         deliver(CpuFault.NMI, NMI, false, 0, c.rip, c.rip, 0);
     }
 
     void deliverExternal(int vector) {
+        if (c.observer != null) c.observer.interrupt(c, vector);
         deliver(vector, EXTERNAL, false, 0, c.rip, c.rip, 0);
     }
 
