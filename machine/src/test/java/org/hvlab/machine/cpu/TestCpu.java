@@ -81,6 +81,7 @@ public final class TestCpu {
      */
     public int run(long start, long end, int maxInstructions) {
         cpu.rip = start;
+        cpu.activity = Cpu.ACTIVE; // a previous fault with no IDT ended in shutdown
         faultVector = -1;
         for (int i = 0; i < maxInstructions && cpu.rip != end; i++) {
             cpu.run(1);

@@ -1,0 +1,42 @@
+package org.hvlab.guests;
+
+import java.io.IOException;
+import java.io.InputStream;
+import org.hvlab.machine.Machine;
+import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.RunResult;
+import org.hvlab.machine.boot.ElfImage;
+import org.hvlab.machine.boot.ImageException;
+import org.hvlab.machine.sched.ChoiceSource;
+import org.hvlab.machine.sched.SeededRandom;
+
+/** Loads the bundled guest images (built into guests/NAME.elf on the class path) and runs them. */
+final class Guests {
+    private Guests() {}
+
+    static ElfImage image(String name) {
+        try (InputStream in = Guests.class.getResourceAsStream("/guests/" + name + ".elf")) {
+            if (in == null) throw new IllegalStateException("guest " + name + " was not built");
+            return ElfImage.parse(name, in.readAllBytes());
+        } catch (IOException | ImageException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    record Run(RunResult result, String serial, Machine machine) {}
+
+    static Run run(String name, int cpus, long seed, String cmdline) {
+        return run(name, cpus, new SeededRandom(seed, MachineConfig.DEFAULT_MAX_QUANTUM), cmdline, 200_000_000L);
+    }
+
+    static Run run(String name, int cpus, ChoiceSource choices, String cmdline, long maxSteps) {
+        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, maxSteps, choices), null);
+        try {
+            m.load(image(name), cmdline);
+        } catch (ImageException e) {
+            throw new IllegalStateException(e);
+        }
+        RunResult r = m.run();
+        return new Run(r, m.serial().text(), m);
+    }
+}
