@@ -110,7 +110,7 @@ final class RunCommand implements Callable<Integer> {
             throw new Main.BadInput(e.getMessage());
         }
         ChoiceSource choices = strategy.equals("random") ? new SeededRandom(seed, quantum) : new RoundRobin(quantum);
-        OutputStream out = new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16);
+        OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
         Machine m = new Machine(new MachineConfig(cpus, mem, maxSteps, choices), out);
         for (int i = 0; i < cpus; i++) m.cpu(i).yieldOnPause = pauseYields;
         try {

@@ -1,0 +1,96 @@
+package org.hvlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code hvlab run} as BOOT-PROTOCOL.md "Running an image" specifies it, bad input included. */
+class RunCommandTest {
+    record Result(int status, String out, String err) {}
+
+    static synchronized Result hvlab(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true));
+            System.setErr(new PrintStream(err, true));
+            int st = Main.execute(args);
+            return new Result(st, out.toString(), err.toString());
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void serialBytesOnStdoutAndGuestStatusAsExitStatus() {
+        Result r = hvlab("run", "--image", "hello", "--cpus", "2", "--memory", "64M", "--cmdline", "x=1");
+        assertEquals(0, r.status());
+        assertEquals("Hello from hvlab\ncpus=2 ram=0x0000000004000000\ncmdline=x=1\n", r.out());
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void summaryJsonHasVerdictStepsAndCpus(@TempDir Path dir) throws Exception {
+        Path s = dir.resolve("s.json");
+        Result r = hvlab("run", "--image", "smp", "--cpus", "3", "--seed", "7", "--summary", s.toString());
+        assertEquals(0, r.status());
+        String j = Files.readString(s);
+        assertTrue(j.contains("\"verdict\": \"exited\""), j);
+        assertTrue(j.contains("\"exitStatus\": 0"), j);
+        assertTrue(j.matches("(?s).*\"steps\": [1-9][0-9]*.*"), j);
+        assertEquals(3, j.split("\"instructions\"").length - 1, j);
+        assertTrue(j.contains("\"symbol\": \"ap_park"), "APs halted in the guest's AP code: " + j);
+    }
+
+    @Test
+    void stepLimitIsItsOwnStatusWithOneLineOnStderr() {
+        Result r = hvlab("run", "--image", "smp", "--cpus", "2", "--max-steps", "1000");
+        assertEquals(100, r.status());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("step limit"), r.err());
+    }
+
+    @Test
+    void badInputGetsOneLineAndStatusTwo(@TempDir Path dir) throws Exception {
+        Path junk = dir.resolve("junk.elf");
+        Files.write(junk, new byte[] {1, 2, 3});
+        String[][] cases = {
+                {"run", "--image", "hello", "--cpus", "0"},
+                {"run", "--image", "hello", "--cpus", "65"},
+                {"run", "--image", "hello", "--memory", "1T"},
+                {"run", "--image", "hello", "--memory", "lots"},
+                {"run", "--image", "hello", "--set", "nosuch=1"},
+                {"run", "--image", "hello", "--set", "novalue"},
+                {"run", "--image", "hello", "--hypervisor", "kvm"},
+                {"run", "--image", dir.resolve("missing.elf").toString()},
+                {"run", "--image", junk.toString()},
+                {"run", "--image", "hello", "--frobnicate"},
+                {"run"},
+        };
+        for (String[] c : cases) {
+            Result r = hvlab(c);
+            assertEquals(Main.BAD_INPUT, r.status(), String.join(" ", c) + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), String.join(" ", c) + " prints one line: " + r.err());
+            assertTrue(r.err().startsWith("hvlab: "), r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace");
+            assertEquals("", r.out());
+        }
+    }
+
+    @Test
+    void memorySizes() {
+        assertEquals(256L << 20, Sizes.parse("256"));
+        assertEquals(4L << 30, Sizes.parse("4G"));
+        assertEquals(512L << 20, Sizes.parse("512MiB"));
+        assertEquals(65536L << 10, Sizes.parse("65536K"));
+        assertEquals(1L << 21, Sizes.parse("2097152B"));
+    }
+}
