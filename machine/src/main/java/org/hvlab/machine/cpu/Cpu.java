@@ -62,6 +62,7 @@ public final class Cpu {
     /** Blocking in force at the current boundary (the shadow set by the previous instruction). */
     int blockingNow;
     boolean initPending;
+    /** The vector of an accepted SIPI not yet acted on, or -1. */
     int sipiVector = -1;
     /** Set when anything may need attention at the next boundary. */
     boolean events;
@@ -395,6 +396,7 @@ public final class Cpu {
         if (initPending) {
             initPending = false;
             resetToWaitForSipi();
+            apic.resetOnInit();
         }
         if (activity == WAIT_SIPI) {
             if (sipiVector < 0) { events = false; return false; }
@@ -434,11 +436,16 @@ public final class Cpu {
 
     public void raiseInit() {
         initPending = true;
+        sipiVector = -1; // a SIPI accepted before this INIT is void
         events = true;
     }
 
+    /**
+     * A SIPI counts only in wait-for-SIPI, which includes a CPU whose INIT is still pending: the
+     * INIT and the SIPI are processed in the order they were sent (SDM Vol.3A 9.4.4).
+     */
     public void raiseSipi(int vector) {
-        if (activity == WAIT_SIPI && sipiVector < 0) sipiVector = vector;
+        if ((activity == WAIT_SIPI || initPending) && sipiVector < 0) sipiVector = vector;
         events = true;
     }
 
@@ -491,7 +498,6 @@ public final class Cpu {
         nmiBlocked = false;
         shadow = 0;
         activity = WAIT_SIPI;
-        sipiVector = -1;
         rip = 0;
         modeChanged();
         flushTlb();

@@ -10,9 +10,9 @@ import org.hvlab.machine.mem.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
 /** Malformed images get one line naming the problem, never a stack trace (BOOT-PROTOCOL.md "Image"). */
-class ElfImageTest {
+public class ElfImageTest {
     /** A minimal ELF64 x86-64 executable with one PT_LOAD segment of {@code code} at {@code paddr}. */
-    static byte[] elf(long paddr, byte[] code, long memsz) {
+    public static byte[] elf(long paddr, byte[] code, long memsz) {
         ByteBuffer b = ByteBuffer.allocate(64 + 56 + code.length).order(ByteOrder.LITTLE_ENDIAN);
         b.put(new byte[] {0x7F, 'E', 'L', 'F', 2, 1, 1, 0}).put(new byte[8]);
         b.putShort((short) 2).putShort((short) 62).putInt(1).putLong(paddr).putLong(64).putLong(0);
