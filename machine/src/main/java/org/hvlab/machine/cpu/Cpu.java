@@ -377,15 +377,29 @@ public final class Cpu {
         long startRip = rip;
         try {
             Insn in = fetch();
+            boolean singleStep = (fl.bits & LazyFlags.TF) != 0;
             nrip = (rip + in.len) & ipMask;
             interp.exec(in);
             rip = nrip;
             instructions++;
+            if (singleStep) singleStepTrap(in);
         } catch (CpuFault f) {
             rip = startRip;
             shadow = 0;
             ints.deliverException(f, startRip);
         }
+    }
+
+    /**
+     * RFLAGS.TF at the start of an instruction raises a #DB trap after it (SDM Vol.3A 18.3.1.4):
+     * DR6.BS is set, the saved RIP is the next instruction. Not after INT n / INT3 / INTO, whose
+     * delivery clears TF, and not after MOV SS / POP SS, which suppress it for one instruction.
+     */
+    private void singleStepTrap(Insn in) {
+        if (in.op == Op.INT || in.op == Op.INT3 || in.op == Op.INTO || in.op == Op.INT1) return;
+        if ((shadow & BLOCK_MOVSS) != 0) return;
+        dr[6] |= 0x4000;
+        ints.deliverDebugTrap();
     }
 
     /**

@@ -28,6 +28,12 @@ final class Interrupts {
         deliver(f.vector, HW_EXCEPTION, f.hasError, f.error, rip, rip, f.address);
     }
 
+    /** A #DB trap (single step): the saved RIP is the next instruction. */
+    void deliverDebugTrap() {
+        if (c.observer != null) c.observer.exception(c, CpuFault.DB, false, 0, c.rip);
+        deliver(CpuFault.DB, HW_EXCEPTION, false, 0, c.rip, c.rip, 0);
+    }
+
     void deliverNmi() {
         if (c.observer != null) c.observer.nmi(c);
         c.nmiBlocked = true; // blocks further NMIs until the next IRET (SDM Vol.3A 6.7.1)

@@ -160,4 +160,27 @@ class InterruptTest {
         assertEquals(Cpu.SHUTDOWN, c.activity, "#UD -> #GP (IDT limit) -> #DF -> #GP -> triple fault");
         assertTrue(t.machine.stopped());
     }
+
+    @Test
+    void trapFlagSingleStepsEachInstruction() {
+        // #DB handler: count and record the saved RIP; the handler itself runs with TF clear
+        t.load(HANDLER + 0x300, TestCpu.assemble("inc %r15\nmov (%rsp), %r14\niretq"));
+        gate(1, HANDLER + 0x300, 0);
+        t.observerOff();
+        code("pushf\norq $0x100, (%rsp)\npopf\nnop\nnop\nnop");
+        for (int i = 0; i < 3; i++) step(); // pushf, or, popf (TF set by popf: no trap after popf itself)
+        assertEquals(0, c.r[15]);
+        step(); // nop, then the #DB trap is delivered
+        assertEquals(0x4000, c.dr[6] & 0x4000, "DR6.BS");
+        step();
+        step();
+        assertEquals(1, c.r[15]);
+        assertEquals(main + 11, c.r[14], "trap: the saved RIP is after the stepped NOP at +10");
+        step(); // iretq back with TF set again
+        step(); // nop at main+11, trap
+        step();
+        step();
+        assertEquals(2, c.r[15]);
+        assertEquals(main + 12, c.r[14]);
+    }
 }

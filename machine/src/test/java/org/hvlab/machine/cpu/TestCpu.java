@@ -49,6 +49,11 @@ public final class TestCpu {
         };
     }
 
+    /** Stops recording exceptions (tests that install their own IDT handlers). */
+    public void observerOff() {
+        cpu.observer = null;
+    }
+
     /** Maps one 4 KiB page at a linear address anywhere in the canonical space (user, writable). */
     public void map4k(long linear, long phys, boolean user, boolean writable, boolean nx) {
         var mem = machine.memory();
