@@ -102,6 +102,7 @@ public final class Machine implements Platform, Scheduler.Target {
         outcome = o;
         exitStatus = status;
         message = msg;
+        for (Cpu c : cpus) c.requestStop();
     }
 
     private void simulatorError(String where, Throwable e) {

@@ -59,8 +59,6 @@ public final class Cpu {
     public boolean nmiBlocked;
     /** STI / MOV-SS blocking for the boundary after the current instruction. */
     int shadow;
-    /** Blocking in force at the current boundary (the shadow set by the previous instruction). */
-    int blockingNow;
     boolean initPending;
     /** The vector of an accepted SIPI not yet acted on, or -1. */
     int sipiVector = -1;
@@ -356,6 +354,7 @@ public final class Cpu {
      * (HLT with nothing to wake it, wait-for-SIPI, shutdown) or the run ends.
      */
     public long run(long n) {
+        if (stopRequested) return 0;
         budget = n;
         long start = instructions;
         while (budget > 0) {
@@ -365,15 +364,13 @@ public final class Cpu {
             }
             step();
             budget--;
-            if (platform.stopped()) break;
         }
         return instructions - start;
     }
 
     /** One instruction, or the delivery of the fault it raised. */
     void step() {
-        blockingNow = shadow;
-        shadow = 0;
+        shadow = 0; // a shadow covers only the boundary right after the instruction that set it
         long startRip = rip;
         try {
             Insn in = fetch();
@@ -487,10 +484,19 @@ public final class Cpu {
     /** Whether PAUSE ends the quantum (default on: spin-waits then cost one quantum, not many). */
     public boolean yieldOnPause = true;
 
-    /** Remaining budget of the current quantum (the interpreter ends a quantum early at HLT). */
+    /** Ends the current quantum after this instruction (HLT, PAUSE, shutdown). */
     void endQuantum() {
         budget = 0;
     }
+
+    /** The run has ended: stop at the end of this instruction and never run again. */
+    public void requestStop() {
+        stopRequested = true;
+        budget = 0;
+    }
+
+    /** Set once the run has a verdict; the run loop and repeated string instructions check it. */
+    boolean stopRequested;
 
     // =========================================================================================
     // Reset states (BOOT-PROTOCOL.md)

@@ -86,7 +86,8 @@ public final class TestCpu {
      */
     public int run(long start, long end, int maxInstructions) {
         cpu.rip = start;
-        cpu.activity = Cpu.ACTIVE; // a previous fault with no IDT ended in shutdown
+        cpu.activity = Cpu.ACTIVE; // a previous fault with no IDT ended in shutdown...
+        cpu.stopRequested = false; // ...which also ended the machine's run
         faultVector = -1;
         for (int i = 0; i < maxInstructions && cpu.rip != end; i++) {
             cpu.run(1);
