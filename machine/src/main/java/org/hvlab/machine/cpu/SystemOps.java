@@ -427,20 +427,28 @@ final class SystemOps {
         return n;
     }
 
-    /** Loads CS, SS, RSP for a return to CPL = RPL(CS) and nulls data segments it may not use. */
-    private void returnToOuter(Segment ncs, long rip, int ssSel, long rsp, int osz) {
-        int newCpl = ncs.selector & 3;
+    /**
+     * The SS a far return or IRET loads: a writable data segment at the new CPL, or, returning
+     * to 64-bit mode at CPL < 3, a null selector with RPL = CPL (SDM Vol.2 IRET, RET).
+     */
+    private Segment returnStackSegment(int ssSel, int newCpl, boolean to64) {
         Segment nss = new Segment();
-        boolean to64 = c.longModeActive() && ncs.longMode();
         if ((ssSel & ~3) == 0) {
             if (!(to64 && newCpl != 3 && (ssSel & 3) == newCpl)) throw CpuFault.gp0();
             nss.set(ssSel, 0, 0, Segment.UNUSABLE | (newCpl << 5));
-        } else {
-            long d = descriptor(ssSel, 0);
-            nss.loadDescriptor(ssSel, d);
-            if ((ssSel & 3) != newCpl || nss.dpl() != newCpl || nss.system() || nss.isCode() || (nss.type() & 2) == 0) throw CpuFault.gp(ssSel & ~3);
-            if (!nss.present()) throw CpuFault.ss(ssSel & ~3);
+            return nss;
         }
+        nss.loadDescriptor(ssSel, descriptor(ssSel, 0));
+        if ((ssSel & 3) != newCpl || nss.dpl() != newCpl || nss.system() || nss.isCode() || (nss.type() & 2) == 0) throw CpuFault.gp(ssSel & ~3);
+        if (!nss.present()) throw CpuFault.ss(ssSel & ~3);
+        return nss;
+    }
+
+    /** Loads CS, SS, RSP for a return to CPL = RPL(CS) and nulls data segments it may not use. */
+    private void returnToOuter(Segment ncs, long rip, int ssSel, long rsp, int osz) {
+        int newCpl = ncs.selector & 3;
+        boolean to64 = c.longModeActive() && ncs.longMode();
+        Segment nss = returnStackSegment(ssSel, newCpl, to64);
         c.seg[Segment.CS].copyFrom(ncs);
         c.seg[Segment.SS].copyFrom(nss);
         c.cpl = newCpl;
@@ -511,17 +519,8 @@ final class SystemOps {
     }
 
     private void returnToOuterSameCpl(Segment ncs, long rip, int ssSel, long rsp, int osz) {
-        Segment nss = new Segment();
         boolean to64 = ncs.longMode();
-        if ((ssSel & ~3) == 0) {
-            if (!(to64 && c.cpl != 3 && (ssSel & 3) == c.cpl)) throw CpuFault.gp0();
-            nss.set(ssSel, 0, 0, Segment.UNUSABLE | (c.cpl << 5));
-        } else {
-            long d = descriptor(ssSel, 0);
-            nss.loadDescriptor(ssSel, d);
-            if ((ssSel & 3) != c.cpl || nss.dpl() != c.cpl || nss.system() || nss.isCode() || (nss.type() & 2) == 0) throw CpuFault.gp(ssSel & ~3);
-            if (!nss.present()) throw CpuFault.ss(ssSel & ~3);
-        }
+        Segment nss = returnStackSegment(ssSel, c.cpl, to64);
         c.seg[Segment.CS].copyFrom(ncs);
         c.seg[Segment.SS].copyFrom(nss);
         c.r[Cpu.RSP] = to64 || osz == 8 ? rsp : rsp & 0xFFFFFFFFL;
