@@ -39,6 +39,7 @@ public final class TestCpu {
         for (long j = 0; j < 2048; j++) mem.write64(BootLoader.PD0 + 8 * j, (j << 21) | 0x87); // user, writable
         for (int i = 0; i < GDT.length; i++) mem.write64(BootLoader.GDT + 8L * i, GDT[i]);
         cpu.bootstrapLongMode(CODE, 0x80000, 0);
+        cpu.gdtrLimit = GDT.length * 8 - 1;
         cpu.observer = new CpuObserver() {
             @Override
             public void exception(Cpu c, int vector, boolean hasError, int error, long rip) {
