@@ -310,6 +310,9 @@ public final class Cpu {
     // Instruction fetch
 
     int fetchCode(long la) {
+        // code fetch from a non-canonical address raises #GP(0) (SDM Vol.1 3.3.7.1) instead of
+        // being translated through the page tables (which would alias it to a canonical page)
+        if (m64 && !canonical(la)) throw CpuFault.gp0();
         return (int) readLinSlow(la, 1, permX, Paging.FETCH) & 0xFF;
     }
 
@@ -333,6 +336,7 @@ public final class Cpu {
     }
 
     private Object[] refillFetch(long la) {
+        if (m64 && !canonical(la)) throw CpuFault.gp0(); // as in fetchCode
         long pa = translate(la, Paging.FETCH, permX);
         Page p = apic.mmioHit(pa) ? null : mem.page(pa);
         if (p == null) {

@@ -500,7 +500,12 @@ final class Interpreter {
         int cnt = count & (size == 8 ? 0x3F : 0x1F);
         long la = in.mem ? c.linear(in.seg, ea(in), size, true) : 0;
         long a = (in.mem ? c.readLin(la, size) : c.reg(in.rm, size)) & mask(size);
-        if (cnt == 0) return; // no change to the operand or the flags
+        if (cnt == 0) {
+            // no change to the operand or the flags, but a 32-bit register destination is still
+            // written and so zero-extended to 64 bits (SDM Vol.1 3.4.1.1)
+            if (!in.mem && size == 4) c.setReg(in.rm, 4, a);
+            return;
+        }
         long res;
         switch (in.sub) {
             case 0, 1 -> { // ROL, ROR
@@ -558,7 +563,11 @@ final class Interpreter {
         long la = in.mem ? c.linear(in.seg, ea(in), size, true) : 0;
         long a = (in.mem ? c.readLin(la, size) : c.reg(in.rm, size)) & mask(size);
         long b = c.reg(in.reg, size);
-        if (cnt == 0) return;
+        if (cnt == 0) {
+            // flags and value unchanged, but a 32-bit register destination is zero-extended (SDM Vol.1 3.4.1.1)
+            if (!in.mem && size == 4) c.setReg(in.rm, 4, a);
+            return;
+        }
         long res;
         if (in.op == Op.SHLD) {
             // operate on the 2*width concatenation a:b (for 16-bit, counts > 16 are undefined)

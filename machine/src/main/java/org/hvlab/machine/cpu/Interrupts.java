@@ -144,6 +144,8 @@ final class Interrupts {
         }
         rsp &= ~0xFL;
         if (!Cpu.canonical(rsp - 48)) throw CpuFault.ss(ext);
+        // SDM Vol.2 INT n, 64-Bit Mode Exceptions: #GP(0) if the gate's instruction pointer is non-canonical
+        if (!Cpu.canonical(target)) throw CpuFault.gp0();
         long flags = c.fl.get();
         int oldCs = c.seg[Segment.CS].selector, oldSs = c.seg[Segment.SS].selector;
         long oldRsp = c.r[Cpu.RSP];
