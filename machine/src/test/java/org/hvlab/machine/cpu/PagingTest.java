@@ -124,4 +124,25 @@ class PagingTest {
         assertEquals(-1, t.run(TestCpu.CODE + 7, TestCpu.CODE + code.length, 10));
         assertNotEquals(0x11, t.cpu.r[Cpu.RAX] & 0xFF);
     }
+
+    @Test
+    void oneGigabytePagesMapWithTheirOffset() {
+        TestCpu t = new TestCpu();
+        var mem = t.machine.memory();
+        // PML4[1] (512 GiB) -> a PDPT whose entry 3 maps a 1 GiB page at physical 0 (PS=1)
+        long pdpt = 0x3800000;
+        for (int i = 0; i < 512; i++) mem.write64(pdpt + 8L * i, 0);
+        mem.write64(0x1000 + 8, pdpt | 7);
+        mem.write64(pdpt + 8 * 3, 0x0 | 0x87);
+        long va = (1L << 39) + (3L << 30) + 0x0123_4560L;
+        mem.write64(0x0123_4560L, 0xABCDEF);
+        t.cpu.r[Cpu.RBX] = va;
+        assertEquals(-1, t.exec(TestCpu.assemble("mov (%rbx), %rax")));
+        assertEquals(0xABCDEF, t.cpu.r[Cpu.RAX]);
+        // bits 29:13 of a 1 GiB PDPTE are reserved
+        mem.write64(pdpt + 8 * 3, 0x2000 | 0x87);
+        t.cpu.flushTlb();
+        assertEquals(CpuFault.PF, t.exec(TestCpu.assemble("mov (%rbx), %rax")));
+        assertEquals(0x9, t.faultError, "present + reserved bit");
+    }
 }
