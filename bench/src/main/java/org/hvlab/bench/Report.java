@@ -34,11 +34,14 @@ public final class Report {
                 return;
             }
         }
+        String loadBefore = loadAverage();
         CommandLineOptions cmd = new CommandLineOptions(args);
         ChainedOptionsBuilder b = new OptionsBuilder().parent(cmd);
         if (cmd.getIncludes().isEmpty()) b.include("org\\.hvlab\\.bench\\..*");
         Collection<RunResult> results = new Runner(b.build()).run();
-        String table = table(results);
+        String table = table(results)
+                + String.format(Locale.ROOT, "host load average (1/5/15 min) before: %s, after: %s%s%n", loadBefore, loadAverage(),
+                        " - figures are only meaningful on an otherwise idle host");
         System.out.println();
         System.out.print(table);
         String out = System.getProperty("hvlab.bench.table");
@@ -139,6 +142,15 @@ public final class Report {
 
     private static String ns(Score s) {
         return String.format(Locale.ROOT, "%.1f ± %.1f", s.value, s.error);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static String cpuModel() {
