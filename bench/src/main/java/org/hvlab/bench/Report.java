@@ -34,14 +34,14 @@ public final class Report {
                 return;
             }
         }
-        String loadBefore = loadAverage();
+        String busyBefore = hostBusy();
         CommandLineOptions cmd = new CommandLineOptions(args);
         ChainedOptionsBuilder b = new OptionsBuilder().parent(cmd);
         if (cmd.getIncludes().isEmpty()) b.include("org\\.hvlab\\.bench\\..*");
         Collection<RunResult> results = new Runner(b.build()).run();
         String table = table(results)
-                + String.format(Locale.ROOT, "host load average (1/5/15 min) before: %s, after: %s%s%n", loadBefore, loadAverage(),
-                        " - figures are only meaningful on an otherwise idle host");
+                + String.format(Locale.ROOT, "host CPU busy in the second before the run: %s, after it: %s"
+                        + " (figures mean little unless the host was otherwise idle)%n", busyBefore, hostBusy());
         System.out.println();
         System.out.print(table);
         String out = System.getProperty("hvlab.bench.table");
@@ -144,13 +144,28 @@ public final class Report {
         return String.format(Locale.ROOT, "%.1f ± %.1f", s.value, s.error);
     }
 
-    private static String loadAverage() {
+    /** Share of all host CPU time that was not idle over one second, from /proc/stat. */
+    private static String hostBusy() {
         try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
+            long[] t0 = cpuTimes();
+            Thread.sleep(1000);
+            long[] t1 = cpuTimes();
+            double total = t1[0] - t0[0], idle = t1[1] - t0[1];
+            return total <= 0 ? "unknown" : String.format(Locale.ROOT, "%.0f%%", 100 * (1 - idle / total));
         } catch (IOException | RuntimeException e) {
             return "unknown";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
         }
+    }
+
+    /** {total, idle + iowait} jiffies of the aggregate "cpu" line. */
+    private static long[] cpuTimes() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long total = 0;
+        for (int i = 1; i < f.length && i <= 8; i++) total += Long.parseLong(f[i]);
+        return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])};
     }
 
     private static String cpuModel() {
