@@ -77,7 +77,7 @@ public final class Report {
         sb.append(String.format(Locale.ROOT, "hvlab benchmarks: %s, %d host CPUs, JDK %s (%s)%n%n", cpu,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), System.getProperty("java.vm.name")));
 
-        sb.append(String.format(Locale.ROOT, "%-34s %24s %20s %12s%n", "guest loop (one host core)", "interpreted [M instr/s]",
+        sb.append(String.format(Locale.ROOT, "%-38s %24s %20s %14s%n", "guest loop (one host core)", "interpreted [M instr/s]",
                 "native [M instr/s]", "native/interp"));
         Score aluNative = s.get("AluLoopBench.host");
         Score aluInterp = s.get("AluLoopBench.interpreted");
@@ -89,11 +89,14 @@ public final class Report {
         for (String q : quanta) {
             row(sb, "(c) ALU/branch, 2 CPUs, quantum " + q, s.get("SwitchingLoopBench.interpreted:" + q), aluNative);
         }
-        sb.append(String.format(Locale.ROOT, "    (c) compares with the native ALU loop of (a); all figures are means with 99.9%% CIs%n%n"));
+        if (!quanta.isEmpty()) sb.append(String.format(Locale.ROOT, "    (c) compares with the native ALU loop of (a)%n"));
+        sb.append(String.format(Locale.ROOT, "    all figures are means with 99.9%% confidence intervals%n%n"));
 
-        sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "CPU switch", "ns"));
         Score co = s.get("SwitchCostBench.coroutine");
         Score sched = s.get("SwitchCostBench.scheduler");
+        if (co != null || sched != null || (aluInterp != null && !quanta.isEmpty())) {
+            sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "CPU switch", "ns"));
+        }
         if (co != null) sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "(d) coroutine resume + yield, isolated", ns(co)));
         if (sched != null) sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "(d) Scheduler pass + resume + yield, no guest work", ns(sched)));
         double worstSwitch = Math.max(co == null ? 0 : co.value + co.err(), sched == null ? 0 : sched.value + sched.err());
@@ -133,7 +136,7 @@ public final class Report {
         if (interp == null) return;
         String n = nat == null ? "-" : mips(nat);
         String ratio = nat == null ? "-" : String.format(Locale.ROOT, "%.0fx", nat.value / interp.value);
-        sb.append(String.format(Locale.ROOT, "%-34s %24s %20s %12s%n", label, mips(interp), n, ratio));
+        sb.append(String.format(Locale.ROOT, "%-38s %24s %20s %14s%n", label, mips(interp), n, ratio));
     }
 
     private static String mips(Score s) {
