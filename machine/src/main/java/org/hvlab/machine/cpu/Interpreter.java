@@ -136,7 +136,11 @@ final class Interpreter {
                 if (f.cond(in.sub)) c.setReg(in.reg, in.osz, v);
                 else if (in.osz == 4) c.setReg(in.reg, 4, c.reg(in.reg, 4)); // 32-bit form zero-extends always
             }
-            case Op.JCC -> { if (f.cond(in.sub)) jumpTo(c.nrip + in.imm, in.osz); }
+            case Op.JCC -> {
+                // JZ/JNZ close most loops: test ZF directly rather than through cond()
+                boolean taken = (in.sub & ~1) == 4 ? f.zf() ^ (in.sub == 5) : f.cond(in.sub);
+                if (taken) jumpTo(c.nrip + in.imm, in.osz);
+            }
             case Op.JMP_REL -> jumpTo(c.nrip + in.imm, in.osz);
             case Op.JMP_E -> jumpTo(readE(in, in.osz), in.osz);
             case Op.CALL_REL -> {

@@ -52,21 +52,27 @@ public final class LazyFlags {
         this.cf = c;
     }
 
+    /** CF. The common kinds stay small enough for the JIT to inline; the rest is out of line. */
     public boolean cf() {
-        long m = mask(size);
         switch (op) {
             case NONE: return (bits & CF) != 0;
-            case ADD: return Long.compareUnsigned(res & m, a & m) < 0;
-            case ADC: return cf ? Long.compareUnsigned(res & m, a & m) <= 0 : Long.compareUnsigned(res & m, a & m) < 0;
-            case SUB: return Long.compareUnsigned(a & m, b & m) < 0;
-            case SBB: return cf ? Long.compareUnsigned(a & m, b & m) <= 0 : Long.compareUnsigned(a & m, b & m) < 0;
             case LOGIC: return false;
-            case INC: case DEC: return cf;
+            case INC: case DEC: case MUL: return cf;
+            case ADD: { long m = mask(size); return Long.compareUnsigned(res & m, a & m) < 0; }
+            case SUB: { long m = mask(size); return Long.compareUnsigned(a & m, b & m) < 0; }
+            default: return cfSlow();
+        }
+    }
+
+    private boolean cfSlow() {
+        long m = mask(size);
+        switch (op) {
+            case ADC: return cf ? Long.compareUnsigned(res & m, a & m) <= 0 : Long.compareUnsigned(res & m, a & m) < 0;
+            case SBB: return cf ? Long.compareUnsigned(a & m, b & m) <= 0 : Long.compareUnsigned(a & m, b & m) < 0;
             case NEG: return (a & m) != 0;
             case SHL: return b <= (size << 3) && ((a >>> ((size << 3) - b)) & 1) != 0;
             case SHR: return ((a >>> (b - 1)) & 1) != 0;
             case SAR: return ((signExtend(a, size) >> Math.min(b - 1, 63)) & 1) != 0;
-            case MUL: return cf;
             default: throw new IllegalStateException("lazy flag op " + op);
         }
     }

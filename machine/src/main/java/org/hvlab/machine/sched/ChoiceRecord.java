@@ -2,28 +2,44 @@ package org.hvlab.machine.sched;
 
 import java.util.Arrays;
 
-/** The scheduler's decisions in order: (CPU, quantum) pairs. Replaying them reproduces a run. */
+/**
+ * The scheduler's decisions in order: (CPU, quantum) pairs, packed into one int each (CPU in the
+ * top 8 bits, quantum below; longer quanta are split into several entries for the same CPU,
+ * which replays identically). Bounded: past {@link #LIMIT} entries the record is marked
+ * truncated rather than exhausting the heap; a truncated record cannot be replayed, but the run
+ * stays reproducible from its seed.
+ */
 public final class ChoiceRecord {
-    private int[] cpus = new int[256];
-    private int[] quanta = new int[256];
+    /** 16 M entries, 64 MiB. */
+    public static final int LIMIT = 1 << 24;
+    static final int MAX_QUANTUM = (1 << 24) - 1;
+
+    private int[] entries = new int[256];
     private int size;
+    private boolean truncated;
 
     public void add(int cpu, int quantum) {
-        if (size == cpus.length) {
-            cpus = Arrays.copyOf(cpus, size * 2);
-            quanta = Arrays.copyOf(quanta, size * 2);
+        if (cpu < 0 || cpu > 255 || quantum < 1) throw new IllegalArgumentException("choice (" + cpu + ", " + quantum + ")");
+        while (quantum > 0) {
+            int q = Math.min(quantum, MAX_QUANTUM);
+            if (size == LIMIT) {
+                truncated = true;
+                return;
+            }
+            if (size == entries.length) entries = Arrays.copyOf(entries, Math.min(LIMIT, size * 2));
+            entries[size++] = (cpu << 24) | q;
+            quantum -= q;
         }
-        cpus[size] = cpu;
-        quanta[size] = quantum;
-        size++;
     }
 
     public int size() { return size; }
-    public int cpu(int i) { return cpus[i]; }
-    public int quantum(int i) { return quanta[i]; }
+    public int cpu(int i) { return entries[i] >>> 24; }
+    public int quantum(int i) { return entries[i] & MAX_QUANTUM; }
+    public boolean truncated() { return truncated; }
 
     /** A choice source that repeats this record; past its end it falls back to {@code then}. */
     public ChoiceSource replay(ChoiceSource then) {
+        if (truncated) throw new IllegalStateException("the choice record was truncated at " + LIMIT + " entries; replay from the seed instead");
         return new ChoiceSource() {
             private int next;
             private boolean fallback;
@@ -31,7 +47,7 @@ public final class ChoiceRecord {
             @Override
             public int pickCpu(int[] runnable, int count) {
                 if (next < size) {
-                    int want = cpus[next];
+                    int want = cpu(next);
                     for (int i = 0; i < count; i++) if (runnable[i] == want) return want;
                 }
                 fallback = true;
@@ -41,7 +57,7 @@ public final class ChoiceRecord {
 
             @Override
             public int quantum() {
-                return fallback ? then.quantum() : quanta[next++];
+                return fallback ? then.quantum() : ChoiceRecord.this.quantum(next++);
             }
 
             @Override
