@@ -46,7 +46,7 @@ public final class Machine implements Platform, Scheduler.Target {
         grants = new long[n];
         for (int i = 0; i < n; i++) {
             LocalApic apic = new LocalApic(i, i == 0, bus);
-            cpus[i] = new Cpu(i, n, mem, this, apic);
+            cpus[i] = new Cpu(i, n, mem, this, apic, config.profile());
             apic.attach(cpus[i]);
             final int idx = i;
             coroutines[i] = Coroutine.create("cpu-" + i, () -> cpuBody(idx));

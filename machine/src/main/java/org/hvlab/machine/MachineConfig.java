@@ -2,6 +2,7 @@ package org.hvlab.machine;
 
 import org.hvlab.machine.sched.ChoiceSource;
 import org.hvlab.machine.sched.SeededRandom;
+import org.hvlab.machine.vmx.CpuProfile;
 
 /**
  * What a machine is made of and how a run is bounded.
@@ -10,12 +11,17 @@ import org.hvlab.machine.sched.SeededRandom;
  * @param memoryBytes  RAM size
  * @param maxSteps     step limit (retired instructions over all CPUs)
  * @param choices      the scheduler's choice source
+ * @param profile      the CPU model (VMX capabilities), see {@link CpuProfile}
  */
-public record MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSource choices) {
+public record MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSource choices, CpuProfile profile) {
     public static final int MAX_CPUS = 64;
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final long DEFAULT_MAX_STEPS = 2_000_000_000L;
     public static final int DEFAULT_MAX_QUANTUM = 2000;
+
+    public MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSource choices) {
+        this(cpus, memoryBytes, maxSteps, choices, CpuProfile.defaultProfile());
+    }
 
     public MachineConfig {
         if (cpus < 1 || cpus > MAX_CPUS) throw new IllegalArgumentException("CPU count must be 1.." + MAX_CPUS + ", got " + cpus);

@@ -38,6 +38,10 @@ public final class Cpu {
     final Decoder decoder;
     public final Msrs msrs;
     private final int cpuCount;
+    /** The processor model: VMX capabilities and implementation choices. */
+    public final org.hvlab.machine.vmx.CpuProfile profile;
+    /** VMX operation state. */
+    public final org.hvlab.machine.vmx.VmxState vmx = new org.hvlab.machine.vmx.VmxState();
 
     // ---- architectural state
     public final long[] r = new long[16];
@@ -95,7 +99,12 @@ public final class Cpu {
     private Object[] fetchCode;
 
     public Cpu(int index, int cpuCount, PhysicalMemory mem, Platform platform, LocalApic apic) {
+        this(index, cpuCount, mem, platform, apic, org.hvlab.machine.vmx.CpuProfile.defaultProfile());
+    }
+
+    public Cpu(int index, int cpuCount, PhysicalMemory mem, Platform platform, LocalApic apic, org.hvlab.machine.vmx.CpuProfile profile) {
         this.index = index;
+        this.profile = profile;
         this.cpuCount = cpuCount;
         this.mem = mem;
         this.platform = platform;
@@ -408,7 +417,7 @@ public final class Cpu {
      * maskable interrupts). Returns false when the CPU cannot execute now.
      */
     private boolean serviceEvents() {
-        if (initPending) {
+        if (initPending && !vmx.blocksInit()) {
             initPending = false;
             resetToWaitForSipi();
             apic.resetOnInit();
@@ -468,7 +477,7 @@ public final class Cpu {
     public boolean runnable() {
         if (activity == ACTIVE) return true;
         if (activity == SHUTDOWN) return false;
-        if (initPending) return true;
+        if (initPending && !vmx.blocksInit()) return true;
         if (activity == WAIT_SIPI) return sipiVector >= 0;
         // HLT: an unblocked NMI, or an interrupt the APIC can deliver with IF=1, wakes it (SDM Vol.2 HLT)
         if (nmiPending && !nmiBlocked) return true;

@@ -27,10 +27,14 @@ public final class Msrs {
     public long pat = 0x0007040600070406L;
     public long mtrrDefType;
     public long tscAdjust;
+    /** IA32_FEATURE_CONTROL: the profile's value (locked, VMXON outside SMX enabled). */
+    public long featureControl;
     private final Map<Integer, Long> mtrrs = new HashMap<>();
 
     Msrs(Cpu c) {
         this.c = c;
+        Long fc = c.profile.msr(IA32_FEATURE_CONTROL);
+        featureControl = fc == null ? 0 : fc;
     }
 
     private static boolean isMtrr(int i) {
@@ -46,10 +50,11 @@ public final class Msrs {
     public long read(int index) {
         if (index >= 0x800 && index <= 0x8FF) return c.apic.x2apicRead(index);
         if (isMtrr(index)) return mtrrs.getOrDefault(index, 0L);
+        if (index >= 0x480 && index <= 0x491) return c.profile.vmx(index); // VMX capability MSRs (SDM Appendix A)
         return switch (index) {
             case IA32_TSC -> c.tsc();
             case IA32_APIC_BASE -> c.apic.apicBase();
-            case IA32_FEATURE_CONTROL -> 0;
+            case IA32_FEATURE_CONTROL -> featureControl;
             case IA32_BIOS_SIGN_ID -> 0;
             case IA32_MTRRCAP -> MTRRCAP;
             case IA32_SYSENTER_CS -> sysenterCs;
@@ -84,6 +89,10 @@ public final class Msrs {
             case IA32_TSC -> tscAdjust = v - c.tsc() + tscAdjust;
             case IA32_APIC_BASE -> c.apic.setApicBase(v);
             case IA32_BIOS_SIGN_ID -> { }
+            case IA32_FEATURE_CONTROL -> {
+                if ((featureControl & 1) != 0 || (v & ~7L) != 0) throw CpuFault.gp0(); // locked until reset
+                featureControl = v;
+            }
             case IA32_SYSENTER_CS -> sysenterCs = v & 0xFFFFFFFFL;
             case IA32_SYSENTER_ESP -> sysenterEsp = canonical(v);
             case IA32_SYSENTER_EIP -> sysenterEip = canonical(v);
@@ -118,7 +127,7 @@ public final class Msrs {
 
     /** EFER: SCE, LME, NXE writable; LMA follows LME and paging (SDM Vol.3A 2.2.1). */
     private void writeEfer(long v) {
-        long writable = Cpu.EFER_SCE | Cpu.EFER_LME | Cpu.EFER_NXE;
+        long writable = c.profile.eferWritable & (Cpu.EFER_SCE | Cpu.EFER_LME | Cpu.EFER_NXE);
         if ((v & ~(writable | Cpu.EFER_LMA)) != 0) throw CpuFault.gp0();
         boolean lmeChange = ((v ^ c.efer) & Cpu.EFER_LME) != 0;
         if (lmeChange && (c.cr0 & Cpu.CR0_PG) != 0) throw CpuFault.gp0();

@@ -11,9 +11,12 @@ final class SystemOps {
     private final Cpu c;
     private final Interpreter it;
 
+    private final VmxOps vmxOps;
+
     SystemOps(Cpu c, Interpreter it) {
         this.c = c;
         this.it = it;
+        this.vmxOps = new VmxOps(c, it);
     }
 
     private boolean protectedMode() {
@@ -182,7 +185,8 @@ final class SystemOps {
             }
             case Op.SYSCALL -> syscall();
             case Op.SYSRET -> sysret(in);
-            case Op.VMX, Op.XSETBV, Op.XGETBV -> throw CpuFault.ud(); // VMX comes with the VT-x model; no XSAVE
+            case Op.VMX -> vmxOps.exec(in);
+            case Op.XSETBV, Op.XGETBV -> throw CpuFault.ud(); // no XSAVE
             default -> throw CpuFault.ud();
         }
     }
@@ -542,7 +546,7 @@ final class SystemOps {
 
     static final long CR4_SUPPORTED = Cpu.CR4_VME | Cpu.CR4_PVI | Cpu.CR4_TSD | Cpu.CR4_DE | Cpu.CR4_PSE | Cpu.CR4_PAE
             | Cpu.CR4_MCE | Cpu.CR4_PGE | Cpu.CR4_PCE | Cpu.CR4_OSFXSR | Cpu.CR4_OSXMMEXCPT | Cpu.CR4_FSGSBASE
-            | Cpu.CR4_SMEP | Cpu.CR4_SMAP;
+            | Cpu.CR4_SMEP | Cpu.CR4_SMAP | Cpu.CR4_VMXE;
 
     void writeCr(int n, long v) {
         switch (n) {
@@ -551,6 +555,9 @@ final class SystemOps {
                 if ((v >>> 32) != 0) throw CpuFault.gp0();
                 if ((v & Cpu.CR0_PG) != 0 && (v & Cpu.CR0_PE) == 0) throw CpuFault.gp0();
                 if ((v & Cpu.CR0_NW) != 0 && (v & Cpu.CR0_CD) == 0) throw CpuFault.gp0();
+                // in VMX operation CR0 must keep the IA32_VMX_CR0_FIXED bits (SDM Vol.3C 24.8)
+                if (c.vmx.inVmxOperation && !vmxOps.fixed(v | Cpu.CR0_ET, org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED0,
+                        org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED1)) throw CpuFault.gp0();
                 boolean pgOn = (v & Cpu.CR0_PG) != 0 && (c.cr0 & Cpu.CR0_PG) == 0;
                 boolean pgOff = (v & Cpu.CR0_PG) == 0 && (c.cr0 & Cpu.CR0_PG) != 0;
                 if (pgOn && (c.efer & Cpu.EFER_LME) != 0) {
@@ -576,6 +583,8 @@ final class SystemOps {
             case 4 -> {
                 if ((v & ~CR4_SUPPORTED) != 0) throw CpuFault.gp0();
                 if (c.longModeActive() && (v & Cpu.CR4_PAE) == 0) throw CpuFault.gp0();
+                if (c.vmx.inVmxOperation && !vmxOps.fixed(v, org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR4_FIXED0,
+                        org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR4_FIXED1)) throw CpuFault.gp0();
                 c.cr4 = v;
                 c.flushTlb();
                 c.modeChanged();

@@ -1,0 +1,177 @@
+package org.hvlab.machine.cpu;
+
+import static org.hvlab.machine.cpu.LazyFlags.*;
+
+import org.hvlab.machine.vmx.CpuProfile;
+import org.hvlab.machine.vmx.Vmcs;
+import org.hvlab.machine.vmx.VmcsField;
+import org.hvlab.machine.vmx.VmcsFields;
+import org.hvlab.machine.vmx.VmxState;
+
+/**
+ * The VMX instructions in VMX root operation and outside it (SDM Vol.3C 31.3): their #UD/#GP
+ * conditions and VMsucceed / VMfailInvalid / VMfailValid(error) results. VM entry
+ * (VMLAUNCH/VMRESUME), INVEPT and INVVPID are not implemented yet and raise #UD.
+ */
+final class VmxOps {
+    // VM-instruction error numbers (SDM Vol.3C 31.4)
+    static final int VMCALL_IN_ROOT = 1, VMCLEAR_BAD_ADDRESS = 2, VMCLEAR_VMXON_POINTER = 3,
+            VMPTRLD_BAD_ADDRESS = 9, VMPTRLD_VMXON_POINTER = 10, VMPTRLD_BAD_REVISION = 11,
+            UNSUPPORTED_FIELD = 12, VMWRITE_READ_ONLY = 13, VMXON_IN_ROOT = 15;
+    static final int VM_INSTRUCTION_ERROR = 0x4400;
+
+    private final Cpu c;
+    private final Interpreter it;
+
+    VmxOps(Cpu c, Interpreter it) {
+        this.c = c;
+        this.it = it;
+    }
+
+    void exec(Insn in) {
+        VmxState v = c.vmx;
+        int sub = in.sub;
+        boolean vmxon = sub == 0x0FC706 && (in.prefixes & Insn.P_REP) != 0;
+        if (vmxon) {
+            vmxon(in);
+            return;
+        }
+        // common checks of every other VMX instruction (SDM 31.3 "Operation")
+        if (!v.inVmxOperation) throw CpuFault.ud();
+        if ((c.cr0 & Cpu.CR0_PE) == 0 || (c.fl.bits & VM) != 0 || (c.longModeActive() && !c.m64)) throw CpuFault.ud();
+        if (c.cpl > 0) throw CpuFault.gp0();
+        switch (sub) {
+            case 0xC1 -> vmfail(VMCALL_IN_ROOT); // VMCALL in root operation without dual-monitor treatment
+            case 0xC4 -> { v.leave(); vmsucceed(); } // VMXOFF
+            case 0x0FC706 -> {
+                if ((in.prefixes & Insn.P_OSIZE) != 0) vmclear(in);
+                else vmptrld(in);
+            }
+            case 0x0FC707 -> { // VMPTRST
+                c.write(in.seg, it.ea(in), 8, v.currentPointer());
+                vmsucceed();
+            }
+            case 0x0F78 -> vmread(in);
+            case 0x0F79 -> vmwrite(in);
+            default -> throw CpuFault.ud(); // VMLAUNCH, VMRESUME, INVEPT, INVVPID: VM entry is not modelled yet
+        }
+    }
+
+    private void vmxon(Insn in) {
+        VmxState v = c.vmx;
+        if ((c.cr4 & Cpu.CR4_VMXE) == 0 || (c.cr0 & Cpu.CR0_PE) == 0 || (c.fl.bits & VM) != 0
+                || (c.longModeActive() && !c.m64)) throw CpuFault.ud();
+        if (v.inVmxOperation) {
+            if (c.cpl > 0) throw CpuFault.gp0();
+            vmfail(VMXON_IN_ROOT);
+            return;
+        }
+        CpuProfile p = c.profile;
+        long fc = c.msrs.featureControl;
+        if (c.cpl > 0 || !fixedBitsHold() || (fc & 1) == 0 || (fc & 4) == 0) throw CpuFault.gp0();
+        long addr = c.read(in.seg, it.ea(in), 8);
+        if (badAddress(addr)) { vmfailInvalid(); return; }
+        int rev = c.mem.read32(addr);
+        if ((rev & 0x7FFFFFFF) != p.vmcsRevision() || rev < 0) { vmfailInvalid(); return; }
+        v.inVmxOperation = true;
+        v.vmxonPointer = addr;
+        v.current = null;
+        vmsucceed();
+    }
+
+    /** CR0 and CR4 satisfy IA32_VMX_CR0/CR4_FIXED0/1 (SDM Vol.3C 24.8, Appendix A.7-A.8). */
+    boolean fixedBitsHold() {
+        return fixed(c.cr0, CpuProfile.IA32_VMX_CR0_FIXED0, CpuProfile.IA32_VMX_CR0_FIXED1)
+                && fixed(c.cr4, CpuProfile.IA32_VMX_CR4_FIXED0, CpuProfile.IA32_VMX_CR4_FIXED1);
+    }
+
+    boolean fixed(long value, int fixed0, int fixed1) {
+        long must1 = c.profile.vmx(fixed0), may1 = c.profile.vmx(fixed1);
+        return (value & must1) == must1 && (value & ~may1 & 0xFFFFFFFFL) == 0;
+    }
+
+    private boolean badAddress(long addr) {
+        int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
+        return (addr & 0xFFF) != 0 || (addr >>> width) != 0;
+    }
+
+    private void vmclear(Insn in) {
+        long addr = c.read(in.seg, it.ea(in), 8);
+        if (badAddress(addr)) { vmfail(VMCLEAR_BAD_ADDRESS); return; }
+        if (addr == c.vmx.vmxonPointer) { vmfail(VMCLEAR_VMXON_POINTER); return; }
+        c.vmx.clear(c.mem, addr);
+        vmsucceed();
+    }
+
+    private void vmptrld(Insn in) {
+        long addr = c.read(in.seg, it.ea(in), 8);
+        if (badAddress(addr)) { vmfail(VMPTRLD_BAD_ADDRESS); return; }
+        if (addr == c.vmx.vmxonPointer) { vmfail(VMPTRLD_VMXON_POINTER); return; }
+        int rev = c.mem.read32(addr);
+        // bit 31 selects a shadow VMCS, which needs VMCS shadowing (secondary control bit 14)
+        boolean shadowOk = (c.profile.vmx(CpuProfile.IA32_VMX_PROCBASED_CTLS2) & (1L << (32 + 14))) != 0;
+        if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0 && !shadowOk)) { vmfail(VMPTRLD_BAD_REVISION); return; }
+        c.vmx.load(c.mem, addr);
+        vmsucceed();
+    }
+
+    /** The field a VMREAD/VMWRITE names, or null if unsupported (SDM 25.11.2). */
+    private VmcsField field(long encoding) {
+        if ((encoding >>> 32) != 0) return null;
+        int enc = (int) encoding;
+        VmcsField f = VmcsFields.byEncoding(enc & ~1);
+        if (f == null || f.index() > c.profile.maxFieldIndex()) return null;
+        if ((enc & 1) != 0 && f.width() != VmcsField.WIDTH_64) return null; // "high" access only to 64-bit fields
+        return f;
+    }
+
+    private void vmread(Insn in) {
+        Vmcs vmcs = c.vmx.current;
+        if (vmcs == null) { vmfailInvalid(); return; }
+        VmcsField f = field(c.reg(in.reg, in.osz));
+        if (f == null) { vmfail(UNSUPPORTED_FIELD); return; }
+        long val = vmcs.get(f.encoding());
+        if ((c.reg(in.reg, in.osz) & 1) != 0) val >>>= 32;
+        it.writeE(in, in.osz, val);
+        vmsucceed();
+    }
+
+    private void vmwrite(Insn in) {
+        Vmcs vmcs = c.vmx.current;
+        if (vmcs == null) { vmfailInvalid(); return; }
+        long val = it.readE(in, in.osz);
+        long enc = c.reg(in.reg, in.osz);
+        VmcsField f = field(enc);
+        if (f == null) { vmfail(UNSUPPORTED_FIELD); return; }
+        if (f.readOnly() && !c.profile.vmwriteAnyField()) { vmfail(VMWRITE_READ_ONLY); return; }
+        if ((enc & 1) != 0) val = (vmcs.get(f.encoding()) & 0xFFFFFFFFL) | (val << 32);
+        vmcs.set(f.encoding(), val); // a 32-bit operand clears the high half of a 64-bit field
+        vmsucceed();
+    }
+
+    // ---- results (SDM Vol.3C 31.2)
+
+    private void setArith(long bits) {
+        c.fl.materialize();
+        c.fl.bits = (c.fl.bits & ~ARITH) | bits;
+    }
+
+    private void vmsucceed() {
+        setArith(0);
+    }
+
+    private void vmfailInvalid() {
+        setArith(CF);
+    }
+
+    /** VMfailValid when there is a current VMCS (the error goes into it), else VMfailInvalid. */
+    private void vmfail(int error) {
+        Vmcs cur = c.vmx.current;
+        if (cur == null) {
+            vmfailInvalid();
+            return;
+        }
+        setArith(ZF);
+        cur.set(VM_INSTRUCTION_ERROR, error);
+    }
+}

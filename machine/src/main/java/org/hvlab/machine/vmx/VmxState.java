@@ -1,0 +1,59 @@
+package org.hvlab.machine.vmx;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.hvlab.machine.mem.PhysicalMemory;
+
+/**
+ * A processor's VMX operation state (SDM Vol.3C 24.1, 25.11.3): whether it is in VMX operation
+ * (root or non-root), the VMXON pointer, the current VMCS, and the VMCSs active on it (their
+ * data cached on the processor until VMCLEAR writes it back).
+ */
+public final class VmxState {
+    public static final long NO_VMCS = -1L;
+
+    public boolean inVmxOperation;
+    public boolean nonRoot;
+    public long vmxonPointer = NO_VMCS;
+    /** The current VMCS, or null (VMPTRST then stores all ones). */
+    public Vmcs current;
+    /** Active VMCSs by region address; iteration order is never used. */
+    private final Map<Long, Vmcs> active = new HashMap<>();
+
+    public long currentPointer() {
+        return current == null ? NO_VMCS : current.address;
+    }
+
+    /** VMPTRLD: make the VMCS at {@code address} active (reading it in if needed) and current. */
+    public Vmcs load(PhysicalMemory mem, long address) {
+        Vmcs v = active.get(address);
+        if (v == null) {
+            v = Vmcs.fromMemory(mem, address);
+            active.put(address, v);
+        }
+        current = v;
+        return v;
+    }
+
+    /** VMCLEAR: write the VMCS back, make it inactive with launch state clear. */
+    public void clear(PhysicalMemory mem, long address) {
+        Vmcs v = active.remove(address);
+        if (v == null) v = Vmcs.fromMemory(mem, address);
+        v.launched = false;
+        v.flush(mem);
+        if (current != null && current.address == address) current = null;
+    }
+
+    /** VMXOFF: leave VMX operation (active VMCSs stay cached, as the SDM allows: 31.3 VMXOFF). */
+    public void leave() {
+        inVmxOperation = false;
+        nonRoot = false;
+        vmxonPointer = NO_VMCS;
+        current = null;
+    }
+
+    /** INIT signals are blocked while the processor is in VMX root operation (SDM Vol.3C 24.8). */
+    public boolean blocksInit() {
+        return inVmxOperation && !nonRoot;
+    }
+}
