@@ -19,6 +19,7 @@ import org.hvlab.machine.boot.ImageException;
 import org.hvlab.machine.sched.ChoiceSource;
 import org.hvlab.machine.sched.RoundRobin;
 import org.hvlab.machine.sched.SeededRandom;
+import org.hvlab.machine.vmx.CpuProfile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -62,6 +63,7 @@ final class RunCommand implements Callable<Integer> {
         KEYS.put("scheduler", "random | round-robin: how the next CPU and its quantum are chosen (default random)");
         KEYS.put("quantum", "largest quantum in instructions (random) or the fixed quantum (round-robin); default 2000");
         KEYS.put("pause-yields", "true | false: PAUSE ends the CPU's quantum (default true)");
+        KEYS.put("profile", "CPU profile: kvm-2022 (default) or kvm-2022-i386 (seed 003's 32-bit scan)");
     }
 
     @Override
@@ -78,6 +80,7 @@ final class RunCommand implements Callable<Integer> {
         String strategy = "random";
         int quantum = MachineConfig.DEFAULT_MAX_QUANTUM;
         boolean pauseYields = true;
+        CpuProfile profile = CpuProfile.defaultProfile();
         for (String s : sets) {
             int eq = s.indexOf('=');
             if (eq <= 0) throw new Main.BadInput("--set wants KEY=VALUE, got '" + s + "'");
@@ -99,6 +102,13 @@ final class RunCommand implements Callable<Integer> {
                     if (!v.equals("true") && !v.equals("false")) throw new Main.BadInput("pause-yields must be true or false, got '" + v + "'");
                     pauseYields = v.equals("true");
                 }
+                case "profile" -> {
+                    try {
+                        profile = CpuProfile.load(v);
+                    } catch (CpuProfile.ProfileException e) {
+                        throw new Main.BadInput(e.getMessage());
+                    }
+                }
                 default -> throw new Main.BadInput("unknown option '" + k + "' (known: " + String.join(", ", KEYS.keySet()) + ")");
             }
         }
@@ -111,7 +121,7 @@ final class RunCommand implements Callable<Integer> {
         }
         ChoiceSource choices = strategy.equals("random") ? new SeededRandom(seed, quantum) : new RoundRobin(quantum);
         OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
-        Machine m = new Machine(new MachineConfig(cpus, mem, maxSteps, choices), out);
+        Machine m = new Machine(new MachineConfig(cpus, mem, maxSteps, choices, profile), out);
         for (int i = 0; i < cpus; i++) m.cpu(i).yieldOnPause = pauseYields;
         try {
             m.load(img, cmdline);

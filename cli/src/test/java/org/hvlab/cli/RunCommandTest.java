@@ -69,6 +69,7 @@ class RunCommandTest {
                 {"run", "--image", "hello", "--memory", "lots"},
                 {"run", "--image", "hello", "--set", "nosuch=1"},
                 {"run", "--image", "hello", "--set", "novalue"},
+                {"run", "--image", "hello", "--set", "profile=pentium"},
                 {"run", "--image", "hello", "--hypervisor", "kvm"},
                 {"run", "--image", dir.resolve("missing.elf").toString()},
                 {"run", "--image", junk.toString()},
