@@ -10,14 +10,16 @@ import org.hvlab.machine.vmx.VmxState;
 
 /**
  * The VMX instructions in VMX root operation and outside it (SDM Vol.3C 31.3): their #UD/#GP
- * conditions and VMsucceed / VMfailInvalid / VMfailValid(error) results. VM entry
- * (VMLAUNCH/VMRESUME), INVEPT and INVVPID are not implemented yet and raise #UD.
+ * conditions and VMsucceed / VMfailInvalid / VMfailValid(error) results. VMLAUNCH/VMRESUME
+ * run the checks that end in VMfail; guest-state checks, the entry itself, INVEPT and INVVPID
+ * are not implemented yet and raise #UD.
  */
 final class VmxOps {
     // VM-instruction error numbers (SDM Vol.3C 31.4)
     static final int VMCALL_IN_ROOT = 1, VMCLEAR_BAD_ADDRESS = 2, VMCLEAR_VMXON_POINTER = 3,
             VMPTRLD_BAD_ADDRESS = 9, VMPTRLD_VMXON_POINTER = 10, VMPTRLD_BAD_REVISION = 11,
-            UNSUPPORTED_FIELD = 12, VMWRITE_READ_ONLY = 13, VMXON_IN_ROOT = 15;
+            UNSUPPORTED_FIELD = 12, VMWRITE_READ_ONLY = 13, VMXON_IN_ROOT = 15,
+            VMLAUNCH_NONCLEAR = 4, VMRESUME_NONLAUNCHED = 5, ENTRY_AFTER_MOV_SS = 26;
     static final int VM_INSTRUCTION_ERROR = 0x4400;
 
     private final Cpu c;
@@ -51,10 +53,30 @@ final class VmxOps {
                 c.write(in.seg, it.ea(in), 8, v.currentPointer());
                 vmsucceed();
             }
+            case 0xC2 -> vmentry(true);  // VMLAUNCH
+            case 0xC3 -> vmentry(false); // VMRESUME
             case 0x0F78 -> vmread(in);
             case 0x0F79 -> vmwrite(in);
-            default -> throw CpuFault.ud(); // VMLAUNCH, VMRESUME, INVEPT, INVVPID: VM entry is not modelled yet
+            default -> throw CpuFault.ud(); // INVEPT, INVVPID: not modelled yet
         }
+    }
+
+    /**
+     * VMLAUNCH/VMRESUME in the SDM's order (26.1, 26.2): no current VMCS, MOV-SS blocking (26),
+     * launch state (4, 5), control fields (7), host state (8). Guest-state checks and the entry
+     * itself are not modelled yet: an entry that passes these checks raises #UD.
+     */
+    private void vmentry(boolean launch) {
+        Vmcs v = c.vmx.current;
+        if (v == null) { vmfailInvalid(); return; }
+        if ((c.blockingAtStart & Cpu.BLOCK_MOVSS) != 0) { vmfail(ENTRY_AFTER_MOV_SS); return; }
+        if (launch && v.launched) { vmfail(VMLAUNCH_NONCLEAR); return; }
+        if (!launch && !v.launched) { vmfail(VMRESUME_NONLAUNCHED); return; }
+        int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
+        int e = org.hvlab.machine.vmx.VmEntryChecks.controls(v, c.profile, width);
+        if (e == 0) e = org.hvlab.machine.vmx.VmEntryChecks.hostState(v, c.profile, width, c.longModeActive());
+        if (e != 0) { vmfail(e); return; }
+        throw CpuFault.ud();
     }
 
     private void vmxon(Insn in) {

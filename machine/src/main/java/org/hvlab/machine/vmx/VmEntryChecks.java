@@ -1,0 +1,142 @@
+package org.hvlab.machine.vmx;
+
+/**
+ * The VM-entry checks that end in VMfailValid (SDM Vol.3C 26.2.1 VMX controls, error 7; 26.2.2
+ * and 26.2.4 host state, error 8), as a pure function of the VMCS and the profile, in the SDM's
+ * order. Returns 0 when they pass.
+ */
+public final class VmEntryChecks {
+    public static final int INVALID_CONTROL_FIELDS = 7, INVALID_HOST_STATE = 8;
+
+    // controls (VMX-FACTS.md "Controls", SDM 25.6)
+    public static final int PIN_NMI_EXITING = 1 << 3, PIN_VIRTUAL_NMIS = 1 << 5, PIN_PREEMPTION_TIMER = 1 << 6;
+    public static final int PROC_NMI_WINDOW = 1 << 22, PROC_USE_TPR_SHADOW = 1 << 21, PROC_USE_IO_BITMAPS = 1 << 25,
+            PROC_USE_MSR_BITMAPS = 1 << 28, PROC_SECONDARY = 1 << 31;
+    public static final int PROC2_EPT = 1 << 1, PROC2_VPID = 1 << 5, PROC2_UNRESTRICTED = 1 << 7, PROC2_SHADOWING = 1 << 14;
+    public static final int EXIT_HOST_64 = 1 << 9, EXIT_LOAD_PAT = 1 << 19, EXIT_LOAD_EFER = 1 << 21, EXIT_SAVE_PREEMPTION = 1 << 22;
+    public static final int ENTRY_IA32E_GUEST = 1 << 9, ENTRY_SMM = 1 << 10, ENTRY_DEACTIVATE_DUAL = 1 << 11;
+
+    private VmEntryChecks() {}
+
+    /** Physical-address width for VMX structures. */
+    static long tooWide(long addr, int width) {
+        return addr >>> width;
+    }
+
+    /** Allowed-0 bits (low half) must be 1, allowed-1 bits (high half) bound the 1s (SDM Appendix A.3). */
+    static boolean allowed(long value, long capability) {
+        long must1 = capability & 0xFFFFFFFFL, may1 = capability >>> 32;
+        return (value & must1) == must1 && (value & ~may1 & 0xFFFFFFFFL) == 0;
+    }
+
+    private static boolean aligned4k(long a, int width) {
+        return (a & 0xFFF) == 0 && tooWide(a, width) == 0;
+    }
+
+    private static boolean msrListOk(long addr, long count, int width) {
+        if (count == 0) return true;
+        return (addr & 0xF) == 0 && tooWide(addr, width) == 0 && tooWide(addr + count * 16 - 1, width) == 0;
+    }
+
+    /** SDM 26.2.1: VM-execution, VM-exit and VM-entry control fields. */
+    public static int controls(Vmcs v, CpuProfile p, int physWidth) {
+        boolean trueCtls = (p.vmx(CpuProfile.IA32_VMX_BASIC) & (1L << 55)) != 0;
+        long pin = v.get(0x4000), proc = v.get(0x4002), exit = v.get(0x400C), entry = v.get(0x4012);
+        long proc2 = (proc & PROC_SECONDARY) != 0 ? v.get(0x401E) : 0;
+        if (!allowed(pin, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_PINBASED_CTLS : CpuProfile.IA32_VMX_PINBASED_CTLS))) return INVALID_CONTROL_FIELDS;
+        if (!allowed(proc, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_PROCBASED_CTLS : CpuProfile.IA32_VMX_PROCBASED_CTLS))) return INVALID_CONTROL_FIELDS;
+        if ((proc & PROC_SECONDARY) != 0 && !allowed(proc2, p.vmx(CpuProfile.IA32_VMX_PROCBASED_CTLS2))) return INVALID_CONTROL_FIELDS;
+        if (v.get(0x400A) > 4) return INVALID_CONTROL_FIELDS; // CR3-target count
+        if ((proc & PROC_USE_IO_BITMAPS) != 0 && (!aligned4k(v.get(0x2000), physWidth) || !aligned4k(v.get(0x2002), physWidth))) return INVALID_CONTROL_FIELDS;
+        if ((proc & PROC_USE_MSR_BITMAPS) != 0 && !aligned4k(v.get(0x2004), physWidth)) return INVALID_CONTROL_FIELDS;
+        if ((proc & PROC_USE_TPR_SHADOW) != 0 && !aligned4k(v.get(0x2012), physWidth)) return INVALID_CONTROL_FIELDS;
+        // "virtual NMIs" needs "NMI exiting"; "NMI-window exiting" needs "virtual NMIs" (VMX-FACTS.md)
+        if ((pin & PIN_NMI_EXITING) == 0 && (pin & PIN_VIRTUAL_NMIS) != 0) return INVALID_CONTROL_FIELDS;
+        if ((pin & PIN_VIRTUAL_NMIS) == 0 && (proc & PROC_NMI_WINDOW) != 0) return INVALID_CONTROL_FIELDS;
+        if ((proc2 & PROC2_VPID) != 0 && v.get(0x0000) == 0) return INVALID_CONTROL_FIELDS;
+        if ((proc2 & PROC2_EPT) != 0 && !eptpValid(v.get(0x201A), p, physWidth)) return INVALID_CONTROL_FIELDS;
+        if ((proc2 & PROC2_UNRESTRICTED) != 0 && (proc2 & PROC2_EPT) == 0) return INVALID_CONTROL_FIELDS;
+        if ((proc2 & PROC2_SHADOWING) != 0 && (!aligned4k(v.get(0x2026), physWidth) || !aligned4k(v.get(0x2028), physWidth))) return INVALID_CONTROL_FIELDS;
+        // VM-exit controls (26.2.1.2)
+        if (!allowed(exit, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_EXIT_CTLS : CpuProfile.IA32_VMX_EXIT_CTLS))) return INVALID_CONTROL_FIELDS;
+        if ((pin & PIN_PREEMPTION_TIMER) == 0 && (exit & EXIT_SAVE_PREEMPTION) != 0) return INVALID_CONTROL_FIELDS;
+        if (!msrListOk(v.get(0x2006), v.get(0x400E), physWidth) || !msrListOk(v.get(0x2008), v.get(0x4010), physWidth)) return INVALID_CONTROL_FIELDS;
+        // VM-entry controls (26.2.1.3)
+        if (!allowed(entry, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_ENTRY_CTLS : CpuProfile.IA32_VMX_ENTRY_CTLS))) return INVALID_CONTROL_FIELDS;
+        if (!entryInterruptionValid(v, p, proc2)) return INVALID_CONTROL_FIELDS;
+        if (!msrListOk(v.get(0x200A), v.get(0x4014), physWidth)) return INVALID_CONTROL_FIELDS;
+        if ((entry & (ENTRY_SMM | ENTRY_DEACTIVATE_DUAL)) != 0) return INVALID_CONTROL_FIELDS; // not in SMM
+        return 0;
+    }
+
+    /** EPTP (SDM 26.2.1.1): a supported memory type, a 4-level walk, A/D only if supported, reserved bits clear. */
+    static boolean eptpValid(long eptp, CpuProfile p, int physWidth) {
+        long cap = p.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
+        int type = (int) eptp & 7;
+        if (!((type == 0 && (cap & (1 << 8)) != 0) || (type == 6 && (cap & (1 << 14)) != 0))) return false;
+        if (((eptp >>> 3) & 7) != 3) return false;
+        if ((eptp & (1 << 6)) != 0 && (cap & (1 << 21)) == 0) return false;
+        return (eptp & 0xF80) == 0 && tooWide(eptp, physWidth) == 0;
+    }
+
+    /** The VM-entry interruption-information field (SDM 26.2.1.3), when its valid bit is set. */
+    static boolean entryInterruptionValid(Vmcs v, CpuProfile p, long proc2) {
+        long info = v.get(0x4016);
+        if ((info & 0x80000000L) == 0) return true;
+        int vector = (int) info & 0xFF, type = (int) (info >>> 8) & 7;
+        boolean deliverError = (info & (1 << 11)) != 0;
+        if (type == 1) return false;
+        if (type == 7 && (vector != 0 || (p.vmx(CpuProfile.IA32_VMX_PROCBASED_CTLS) & (1L << (32 + 27))) == 0)) return false;
+        if (type == 2 && vector != 2) return false;
+        if (type == 3 && vector > 31) return false;
+        boolean unrestricted = (proc2 & PROC2_UNRESTRICTED) != 0;
+        boolean guestPe = (v.get(0x6800) & 1) != 0;
+        boolean needsError = (!unrestricted || guestPe) && type == 3
+                && (vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17);
+        if (deliverError != needsError) return false;
+        if ((info & 0x7FFFF000L) != 0) return false; // bits 30:12 reserved
+        if (deliverError && (v.get(0x4018) & 0xFFFF8000L) != 0) return false; // error code bits 31:15
+        if (type == 4 || type == 5 || type == 6) {
+            long len = v.get(0x401A);
+            boolean zeroOk = (p.vmx(CpuProfile.IA32_VMX_MISC) & (1L << 30)) != 0;
+            if (len > 15 || (len == 0 && !zeroOk)) return false;
+        }
+        return true;
+    }
+
+    /** SDM 26.2.2 and 26.2.4: host control registers, MSRs, selectors, bases and address-space size, for a host in IA-32e mode. */
+    public static int hostState(Vmcs v, CpuProfile p, int physWidth, boolean hostInIa32e) {
+        long exit = v.get(0x400C);
+        long cr0 = v.get(0x6C00), cr4 = v.get(0x6C04), cr3 = v.get(0x6C02);
+        if (!allowed(cr0, (p.vmx(CpuProfile.IA32_VMX_CR0_FIXED1) << 32) | p.vmx(CpuProfile.IA32_VMX_CR0_FIXED0)) || (cr0 >>> 32) != 0) return INVALID_HOST_STATE;
+        if (!allowed(cr4, (p.vmx(CpuProfile.IA32_VMX_CR4_FIXED1) << 32) | p.vmx(CpuProfile.IA32_VMX_CR4_FIXED0)) || (cr4 >>> 32) != 0) return INVALID_HOST_STATE;
+        if (tooWide(cr3, physWidth) != 0) return INVALID_HOST_STATE;
+        if (!canonical(v.get(0x6C10)) || !canonical(v.get(0x6C12))) return INVALID_HOST_STATE;
+        if ((exit & EXIT_LOAD_PAT) != 0) {
+            long pat = v.get(0x2C00);
+            for (int i = 0; i < 8; i++) {
+                long t = (pat >>> (8 * i)) & 0xFF;
+                if (!(t == 0 || t == 1 || t == 4 || t == 5 || t == 6 || t == 7)) return INVALID_HOST_STATE;
+            }
+        }
+        boolean host64 = (exit & EXIT_HOST_64) != 0;
+        if ((exit & EXIT_LOAD_EFER) != 0) {
+            long efer = v.get(0x2C02);
+            if ((efer & ~0xD01L) != 0) return INVALID_HOST_STATE;
+            if (((efer & (1 << 10)) != 0) != host64 || ((efer & (1 << 8)) != 0) != host64) return INVALID_HOST_STATE;
+        }
+        for (int enc = 0x0C00; enc <= 0x0C0C; enc += 2) if ((v.get(enc) & 7) != 0) return INVALID_HOST_STATE;
+        if (v.get(0x0C02) == 0 || v.get(0x0C0C) == 0) return INVALID_HOST_STATE; // CS and TR selectors
+        if (!host64 && v.get(0x0C04) == 0) return INVALID_HOST_STATE;
+        for (int enc : new int[] {0x6C06, 0x6C08, 0x6C0A, 0x6C0C, 0x6C0E}) if (!canonical(v.get(enc))) return INVALID_HOST_STATE;
+        // address-space size (26.2.4): a processor in IA-32e mode can only return to a 64-bit host
+        if (hostInIa32e && !host64) return INVALID_HOST_STATE;
+        if (!hostInIa32e && ((v.get(0x4012) & ENTRY_IA32E_GUEST) != 0 || host64)) return INVALID_HOST_STATE;
+        if (host64 && ((cr4 & 0x20) == 0 || !canonical(v.get(0x6C16)))) return INVALID_HOST_STATE;
+        return 0;
+    }
+
+    static boolean canonical(long a) {
+        return ((a << 16) >> 16) == a;
+    }
+}
