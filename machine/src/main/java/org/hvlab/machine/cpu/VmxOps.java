@@ -11,15 +11,15 @@ import org.hvlab.machine.vmx.VmxState;
 /**
  * The VMX instructions in VMX root operation and outside it (SDM Vol.3C 31.3): their #UD/#GP
  * conditions and VMsucceed / VMfailInvalid / VMfailValid(error) results. VMLAUNCH/VMRESUME
- * run the checks that end in VMfail; guest-state checks, the entry itself, INVEPT and INVVPID
- * are not implemented yet and raise #UD.
+ * run the checks that end in VMfail; guest-state checks and the entry itself are not
+ * implemented yet and raise #UD.
  */
 final class VmxOps {
     // VM-instruction error numbers (SDM Vol.3C 31.4)
     static final int VMCALL_IN_ROOT = 1, VMCLEAR_BAD_ADDRESS = 2, VMCLEAR_VMXON_POINTER = 3,
             VMPTRLD_BAD_ADDRESS = 9, VMPTRLD_VMXON_POINTER = 10, VMPTRLD_BAD_REVISION = 11,
             UNSUPPORTED_FIELD = 12, VMWRITE_READ_ONLY = 13, VMXON_IN_ROOT = 15,
-            VMLAUNCH_NONCLEAR = 4, VMRESUME_NONLAUNCHED = 5, ENTRY_AFTER_MOV_SS = 26;
+            VMLAUNCH_NONCLEAR = 4, VMRESUME_NONLAUNCHED = 5, ENTRY_AFTER_MOV_SS = 26, INVALID_INV_OPERAND = 28;
     static final int VM_INSTRUCTION_ERROR = 0x4400;
 
     private final Cpu c;
@@ -57,7 +57,9 @@ final class VmxOps {
             case 0xC3 -> vmentry(false); // VMRESUME
             case 0x0F78 -> vmread(in);
             case 0x0F79 -> vmwrite(in);
-            default -> throw CpuFault.ud(); // INVEPT, INVVPID: not modelled yet
+            case 0x0F3880 -> invept(in);
+            case 0x0F3881 -> invvpid(in);
+            default -> throw CpuFault.ud();
         }
     }
 
@@ -77,6 +79,42 @@ final class VmxOps {
         if (e == 0) e = org.hvlab.machine.vmx.VmEntryChecks.hostState(v, c.profile, width, c.longModeActive());
         if (e != 0) { vmfail(e); return; }
         throw CpuFault.ud();
+    }
+
+    /**
+     * INVEPT (SDM Vol.3C 31.3): type 1 single-context needs a valid EPTP, type 2 all-context;
+     * unsupported types fail with error 28. The TLB holds no EPT-derived translation that
+     * survives this (it is flushed entirely, which the SDM allows).
+     */
+    private void invept(Insn in) {
+        if (!in.mem) throw CpuFault.ud();
+        long type = c.reg(in.reg, in.osz);
+        long cap = c.profile.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
+        long a = it.ea(in);
+        long eptp = c.read(in.seg, a, 8);
+        c.read(in.seg, (a + 8) & Interpreter.mask(in.asz), 8);
+        boolean supported = (type == 1 && (cap & (1L << 25)) != 0) || (type == 2 && (cap & (1L << 26)) != 0);
+        if (!supported) { vmfail(INVALID_INV_OPERAND); return; }
+        int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
+        if (type == 1 && !org.hvlab.machine.vmx.VmEntryChecks.eptpValid(eptp, c.profile, width)) { vmfail(INVALID_INV_OPERAND); return; }
+        c.flushTlb();
+        vmsucceed();
+    }
+
+    /** INVVPID: types 0-3 as IA32_VMX_EPT_VPID_CAP bits 43:40 allow; VPID 0 and reserved bits fail with error 28. */
+    private void invvpid(Insn in) {
+        if (!in.mem) throw CpuFault.ud();
+        long type = c.reg(in.reg, in.osz);
+        long cap = c.profile.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
+        long a = it.ea(in);
+        long lo = c.read(in.seg, a, 8);
+        long linear = c.read(in.seg, (a + 8) & Interpreter.mask(in.asz), 8);
+        if (type > 3 || (cap & (1L << (40 + type))) == 0) { vmfail(INVALID_INV_OPERAND); return; }
+        if ((lo >>> 16) != 0) { vmfail(INVALID_INV_OPERAND); return; }
+        if (type != 2 && (lo & 0xFFFF) == 0) { vmfail(INVALID_INV_OPERAND); return; }
+        if (type == 0 && !Cpu.canonical(linear)) { vmfail(INVALID_INV_OPERAND); return; }
+        c.flushTlb();
+        vmsucceed();
     }
 
     private void vmxon(Insn in) {

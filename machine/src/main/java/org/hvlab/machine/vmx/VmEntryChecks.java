@@ -70,7 +70,7 @@ public final class VmEntryChecks {
     }
 
     /** EPTP (SDM 26.2.1.1): a supported memory type, a 4-level walk, A/D only if supported, reserved bits clear. */
-    static boolean eptpValid(long eptp, CpuProfile p, int physWidth) {
+    public static boolean eptpValid(long eptp, CpuProfile p, int physWidth) {
         long cap = p.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
         int type = (int) eptp & 7;
         if (!((type == 0 && (cap & (1 << 8)) != 0) || (type == 6 && (cap & (1 << 14)) != 0))) return false;

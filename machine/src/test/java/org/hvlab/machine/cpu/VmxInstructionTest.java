@@ -184,4 +184,48 @@ class VmxInstructionTest {
         var e = org.junit.jupiter.api.Assertions.assertThrows(CpuProfile.ProfileException.class, () -> CpuProfile.load("nope"));
         assertTrue(e.getMessage().contains("unknown CPU profile"));
     }
+
+    @Test
+    void inveptAndInvvpidCheckTheirOperands() {
+        enterVmx();
+        assertEquals(0, vmx("vmptrld", VMCS_A));
+        var m = t.machine.memory();
+        long desc = 0x620000;
+        c.r[Cpu.RSI] = desc;
+        // INVEPT single-context with a valid EPTP (WB, 4-level), then with a bad one, then type 3
+        m.write64(desc, 0x700000 | 6 | (3 << 3));
+        m.write64(desc + 8, 0);
+        String[] cases = {"mov $1, %rax\ninvept (%rsi), %rax", "mov $2, %rax\ninvept (%rsi), %rax"};
+        for (String s : cases) {
+            c.setRflags(2 | ARITH);
+            assertEquals(-1, t.exec(TestCpu.assemble(s)));
+            assertEquals(0, c.rflags() & ARITH, s);
+        }
+        m.write64(desc, 0x700000 | 6 | (2 << 3)); // a 3-level walk is not supported
+        c.setRflags(2);
+        assertEquals(-1, t.exec(TestCpu.assemble("mov $1, %rax\ninvept (%rsi), %rax")));
+        assertEquals(ZF, c.rflags() & ARITH);
+        assertEquals(28, error(), "invalid operand to INVEPT/INVVPID");
+        c.setRflags(2);
+        assertEquals(-1, t.exec(TestCpu.assemble("mov $3, %rax\ninvept (%rsi), %rax")));
+        assertEquals(ZF, c.rflags() & ARITH);
+        // INVVPID: VPID 0 is invalid for single-context, fine for all-context; reserved bits fail
+        m.write64(desc, 0);
+        m.write64(desc + 8, 0x1000);
+        c.setRflags(2);
+        assertEquals(-1, t.exec(TestCpu.assemble("mov $1, %rax\ninvvpid (%rsi), %rax")));
+        assertEquals(ZF, c.rflags() & ARITH);
+        c.setRflags(2);
+        assertEquals(-1, t.exec(TestCpu.assemble("mov $2, %rax\ninvvpid (%rsi), %rax")));
+        assertEquals(0, c.rflags() & ARITH);
+        m.write64(desc, 5 | (1L << 20));
+        c.setRflags(2);
+        assertEquals(-1, t.exec(TestCpu.assemble("mov $0, %rax\ninvvpid (%rsi), %rax")));
+        assertEquals(ZF, c.rflags() & ARITH, "descriptor bits 63:16 must be 0");
+        m.write64(desc, 5);
+        m.write64(desc + 8, 0x8000_0000_0000_0000L);
+        c.setRflags(2);
+        assertEquals(-1, t.exec(TestCpu.assemble("mov $0, %rax\ninvvpid (%rsi), %rax")));
+        assertEquals(ZF, c.rflags() & ARITH, "individual-address needs a canonical address");
+    }
 }
