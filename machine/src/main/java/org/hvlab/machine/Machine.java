@@ -174,7 +174,7 @@ public final class Machine implements Platform, Scheduler.Target {
     @Override
     public long steps() {
         long s = 0;
-        for (Cpu c : cpus) s += c.instructions;
+        for (Cpu c : cpus) s += c.instructions + c.deliveries;
         return s;
     }
 

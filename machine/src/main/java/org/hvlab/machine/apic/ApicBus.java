@@ -25,6 +25,7 @@ public final class ApicBus {
     void send(LocalApic src, int mode, int vector, int shorthand, boolean logical, long dest, boolean x2apic, boolean level, boolean trigger) {
         // INIT level de-assert is a no-op on current processors (SDM Vol.3A 11.6.1)
         if (mode == LocalApic.DM_INIT && !level && trigger) return;
+        LocalApic lowest = null;
         for (LocalApic a : apics) {
             boolean hit = switch (shorthand) {
                 case 1 -> a == src;
@@ -34,8 +35,18 @@ public final class ApicBus {
                         : dest == 0xFF || dest == a.id());
             };
             if (!hit) continue;
+            if (mode == LocalApic.DM_LOWEST) {
+                // exactly one processor of the set: the lowest priority, ties to the lowest APIC ID
+                // (SDM Vol.3A 11.6.2.4 leaves the arbitration to the model; this one is deterministic)
+                if (lowest == null || a.ppr() < lowest.ppr()) lowest = a;
+                continue;
+            }
             if (listener != null) listener.ipi(src.id(), a.id(), mode, vector);
             a.accept(mode, vector);
+        }
+        if (lowest != null) {
+            if (listener != null) listener.ipi(src.id(), lowest.id(), mode, vector);
+            lowest.accept(mode, vector);
         }
     }
 }

@@ -52,11 +52,13 @@ public final class LocalApic {
 
     /** IA32_APIC_BASE write (SDM Vol.3A 11.12.5 for the legal mode transitions). */
     public void setApicBase(long v) {
-        long reserved = ~(0xFFFFFFFFFFL & ~0xFFFL | BASE_BSP | BASE_X2APIC | BASE_ENABLE);
+        long physMask = (1L << org.hvlab.machine.cpu.Cpuid.MAXPHYADDR) - 1;
+        long reserved = ~(physMask & ~0xFFFL | BASE_BSP | BASE_X2APIC | BASE_ENABLE);
         if ((v & reserved) != 0) throw org.hvlab.machine.cpu.CpuFault.gp0();
         boolean en = (v & BASE_ENABLE) != 0, x2 = (v & BASE_X2APIC) != 0;
         if (x2 && !en) throw org.hvlab.machine.cpu.CpuFault.gp0();
         if (x2apic() && en && !x2) throw org.hvlab.machine.cpu.CpuFault.gp0(); // x2APIC -> xAPIC needs disable first
+        if (!globallyEnabled() && x2) throw org.hvlab.machine.cpu.CpuFault.gp0(); // disabled -> x2APIC needs xAPIC first (11.12.5)
         apicBase = (v & ~BASE_BSP) | (apicBase & BASE_BSP);
         if (x2) ldr = ((id >> 4) << 16) | (1 << (id & 0xF)); // x2APIC logical ID is derived (11.12.10.2)
         cpu.flushTlb(); // the MMIO page appears or disappears
@@ -65,7 +67,8 @@ public final class LocalApic {
     // ---- MMIO (xAPIC)
 
     public boolean mmioHit(long pa) {
-        return (pa & ~0xFFFL) == (apicBase & 0xFFFFFF000L) && globallyEnabled() && !x2apic();
+        return (pa & ~0xFFFL) == (apicBase & ((1L << org.hvlab.machine.cpu.Cpuid.MAXPHYADDR) - 1) & ~0xFFFL)
+                && globallyEnabled() && !x2apic();
     }
 
     public long mmioRead(long pa, int size) {
@@ -98,9 +101,9 @@ public final class LocalApic {
         switch (off) {
             case 0x300 -> { icr = v; sendIpi((int) v, v >>> 32, true); }
             case 0x3F0 -> sendIpi(0x40000 | ((int) v & 0xFF), 0, true); // SELF IPI
-            case 0x020, 0x030, 0x0D0, 0x390 -> throw org.hvlab.machine.cpu.CpuFault.gp0(); // read-only
+            case 0x020, 0x030, 0x0A0, 0x0D0, 0x390 -> throw org.hvlab.machine.cpu.CpuFault.gp0(); // read-only (11.12.1.2)
             default -> {
-                if ((v >>> 32) != 0) throw org.hvlab.machine.cpu.CpuFault.gp0();
+                if ((v >>> 32) != 0 || (off >= 0x100 && off < 0x280)) throw org.hvlab.machine.cpu.CpuFault.gp0(); // ISR/TMR/IRR read-only
                 write(off, (int) v);
             }
         }
@@ -178,7 +181,7 @@ public final class LocalApic {
     void accept(int mode, int vector) {
         switch (mode) {
             case DM_FIXED, DM_LOWEST -> {
-                if (!softwareEnabled() || vector < 16) return; // illegal vectors are dropped (ESR not modelled)
+                if (!globallyEnabled() || !softwareEnabled() || vector < 16) return; // illegal vectors are dropped (ESR not modelled)
                 if (!bit(irr, vector)) {
                     set(irr, vector, true);
                     pendingCount++;
@@ -207,7 +210,7 @@ public final class LocalApic {
     }
 
     /** Processor priority (SDM Vol.3A 11.8.3.1). */
-    private int ppr() {
+    int ppr() {
         int isrv = highest(isr);
         int isrClass = isrv < 0 ? 0 : isrv & 0xF0;
         return (tpr & 0xF0) >= isrClass ? tpr : isrClass;

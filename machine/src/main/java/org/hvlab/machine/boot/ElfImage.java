@@ -49,24 +49,29 @@ public final class ElfImage {
         int shentsize = b.getShort(58) & 0xFFFF, shnum = b.getShort(60) & 0xFFFF;
         if (phnum == 0) throw new ImageException(name + ": no program headers");
         if (phentsize < 56) throw new ImageException(name + ": program header size " + phentsize + " is too small");
-        if (phoff < 0 || phoff + (long) phnum * phentsize > d.length) throw new ImageException(name + ": truncated (program headers past the end of the file)");
+        if (!fits(phoff, (long) phnum * phentsize, d.length)) throw new ImageException(name + ": truncated (program headers past the end of the file)");
         List<Segment> segs = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
             int o = (int) (phoff + (long) i * phentsize);
             if (b.getInt(o) != PT_LOAD) continue;
             long off = b.getLong(o + 8), paddr = b.getLong(o + 24), filesz = b.getLong(o + 32), memsz = b.getLong(o + 40);
             if (filesz < 0 || memsz < 0 || filesz > memsz) throw new ImageException(name + ": segment " + i + " has file size 0x" + Long.toHexString(filesz) + " larger than memory size 0x" + Long.toHexString(memsz));
-            if (off < 0 || off + filesz > d.length) throw new ImageException(name + ": truncated (segment " + i + " data past the end of the file)");
+            if (!fits(off, filesz, d.length)) throw new ImageException(name + ": truncated (segment " + i + " data past the end of the file)");
             if (memsz == 0) continue;
             segs.add(new Segment(paddr, filesz, memsz, (int) off));
         }
         if (segs.isEmpty()) throw new ImageException(name + ": no loadable segments");
         Symbols syms = Symbols.NONE;
         if (shnum > 0 && shoff > 0) {
-            if (shentsize < 64 || shoff + (long) shnum * shentsize > d.length) throw new ImageException(name + ": truncated (section headers past the end of the file)");
+            if (shentsize < 64 || !fits(shoff, (long) shnum * shentsize, d.length)) throw new ImageException(name + ": truncated (section headers past the end of the file)");
             syms = readSymbols(name, b, d, shoff, shentsize, shnum);
         }
         return new ElfImage(name, entry, segs, syms, d);
+    }
+
+    /** [off, off + len) lies inside a file of {@code total} bytes, without overflow. */
+    private static boolean fits(long off, long len, long total) {
+        return off >= 0 && len >= 0 && off <= total && len <= total - off;
     }
 
     private static Symbols readSymbols(String name, ByteBuffer b, byte[] d, long shoff, int shentsize, int shnum) throws ImageException {
@@ -77,11 +82,13 @@ public final class ElfImage {
             long off = b.getLong(o + 24), size = b.getLong(o + 32);
             int link = b.getInt(o + 40);
             long entsize = b.getLong(o + 56);
-            if (entsize < 24 || off < 0 || off + size > d.length || link < 0 || link >= shnum) throw new ImageException(name + ": malformed symbol table");
+            if (entsize != 24 || !fits(off, size, d.length) || link < 0 || link >= shnum) throw new ImageException(name + ": malformed symbol table");
             int so = (int) (shoff + (long) link * shentsize);
             long stroff = b.getLong(so + 24), strsize = b.getLong(so + 32);
-            if (stroff < 0 || stroff + strsize > d.length) throw new ImageException(name + ": malformed string table");
-            for (long p = off; p + 24 <= off + size; p += entsize) {
+            if (!fits(stroff, strsize, d.length)) throw new ImageException(name + ": malformed string table");
+            long count = size / entsize;
+            for (long k = 0; k < count; k++) {
+                long p = off + k * entsize; // off + size <= length was checked, so no overflow
                 int nameOff = b.getInt((int) p);
                 int info = d[(int) p + 4] & 0xFF;
                 int shndx = b.getShort((int) p + 6) & 0xFFFF;

@@ -83,6 +83,8 @@ public final class Cpu {
     /** Address of the instruction after the one executing; branches overwrite it. */
     long nrip;
     public long instructions;
+    /** Events delivered (faults, NMIs, interrupts): steps too, so a fault loop still reaches the step limit. */
+    public long deliveries;
     long budget;
     public final long tscOffset = 0;
 
@@ -399,6 +401,7 @@ public final class Cpu {
         } catch (CpuFault f) {
             rip = startRip;
             shadow = 0;
+            deliveries++;
             ints.deliverException(f, startRip);
         }
     }
@@ -435,6 +438,7 @@ public final class Cpu {
         if (nmiPending && !nmiBlocked && (blocking & BLOCK_MOVSS) == 0) {
             nmiPending = false;
             activity = ACTIVE;
+            deliveries++;
             ints.deliverNmi();
             return true;
         }
@@ -442,12 +446,13 @@ public final class Cpu {
             int v = apic.acknowledge();
             if (v >= 0) {
                 activity = ACTIVE;
+                deliveries++;
                 ints.deliverExternal(v);
                 return true;
             }
         }
         // something may still be pending (NMI blocked, IF clear): keep checking each boundary
-        events = nmiPending || apic.hasPendingInterrupt();
+        events = nmiPending || initPending || apic.hasPendingInterrupt();
         return activity == ACTIVE;
     }
 

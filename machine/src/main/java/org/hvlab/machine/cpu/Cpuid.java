@@ -20,7 +20,7 @@ public final class Cpuid {
                     (cpu.apicId() << 24) | ((cpus & 0xFF) << 16) | (8 << 8),
                     // ECX: 5 VMX (enabled with the VT-x issue), 13 CMPXCHG16B, 21 x2APIC, 23 POPCNT
                     (1 << 5) | (1 << 13) | (1 << 21) | (1 << 23),
-                    // EDX: 3 PSE 4 TSC 5 MSR 6 PAE 8 CX8 9 APIC 11 SEP 12 MTRR 13 PGE 15 CMOV 16 PAT 17 PSE36 19 CLFSH 28 HTT
+                    // EDX: 3 PSE 4 TSC 5 MSR 6 PAE 8 CX8 9 APIC 12 MTRR 13 PGE 15 CMOV 16 PAT 17 PSE36 19 CLFSH 28 HTT
                     (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 12) | (1 << 13)
                             | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) | (cpus > 1 ? 1 << 28 : 0)};
             case 7 -> subleaf == 0 ? new int[] {0, 1 << 3, 0, 0} : new int[4]; // EBX 3: BMI1 (TZCNT)

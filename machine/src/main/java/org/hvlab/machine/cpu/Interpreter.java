@@ -699,7 +699,12 @@ final class Interpreter {
         long base = (sp0 - 8L * s) & spMask();
         c.linear(Segment.SS, base, 8 * s, true); // all-or-nothing limit check
         long[] vals = {r[0], r[1], r[2], r[3], sp0, r[5], r[6], r[7]};
-        for (int i = 0; i < 8; i++) push(s, vals[i]);
+        try {
+            for (int i = 0; i < 8; i++) push(s, vals[i]);
+        } catch (CpuFault f) {
+            r[Cpu.RSP] = sp0; // a fault leaves the instruction without effect (SDM Vol.3A 6.5)
+            throw f;
+        }
     }
 
     private void popa(Insn in) {
@@ -712,6 +717,16 @@ final class Interpreter {
 
     private void enter(Insn in) {
         int s = in.osz;
+        long sp0 = r[Cpu.RSP];
+        try {
+            enterFrame(in, s);
+        } catch (CpuFault f) {
+            r[Cpu.RSP] = sp0;
+            throw f;
+        }
+    }
+
+    private void enterFrame(Insn in, int s) {
         int level = (int) in.imm2 & 0x1F;
         long size = in.imm;
         push(s, r[Cpu.RBP]);

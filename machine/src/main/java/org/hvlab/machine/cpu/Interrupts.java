@@ -81,7 +81,8 @@ final class Interrupts {
     }
 
     private void deliverOnce(int vector, int type, boolean hasErr, int err, long retRip) {
-        boolean software = type == SW_INTERRUPT || type == SW_EXCEPTION || type == PRIV_SW_EXCEPTION;
+        // EXT is clear only for INT n, INT3 and INTO (SDM Vol.3A 6.13); INT1 counts as external
+        boolean software = type == SW_INTERRUPT || type == SW_EXCEPTION;
         int ext = software ? 0 : 1;
         c.activity = Cpu.ACTIVE;
         if ((c.cr0 & Cpu.CR0_PE) == 0) {
@@ -121,7 +122,7 @@ final class Interrupts {
         long lo = c.readSys(gateAddr, 8), hi = c.readSys(gateAddr + 8, 8);
         int gtype = (int) (lo >>> 40) & 0xF;
         int gdpl = (int) (lo >>> 45) & 3;
-        if (gtype != 0xE && gtype != 0xF) throw idtFault(vector, ext);
+        if ((lo & (1L << 44)) != 0 || (gtype != 0xE && gtype != 0xF)) throw idtFault(vector, ext); // must be a system descriptor
         if (ext == 0 && type != PRIV_SW_EXCEPTION && gdpl < c.cpl) throw idtFault(vector, 0);
         if ((lo & (1L << 47)) == 0) throw CpuFault.np(vector * 8 + 2 + ext);
         int sel = (int) (lo >>> 16) & 0xFFFF;
@@ -180,7 +181,7 @@ final class Interrupts {
         long g = c.readSys(c.idtrBase + vector * 8L, 8);
         int gtype = (int) (g >>> 40) & 0xF;
         int gdpl = (int) (g >>> 45) & 3;
-        if (gtype != 0x6 && gtype != 0x7 && gtype != 0xE && gtype != 0xF) throw idtFault(vector, ext); // task gates unsupported
+        if ((g & (1L << 44)) != 0 || (gtype != 0x6 && gtype != 0x7 && gtype != 0xE && gtype != 0xF)) throw idtFault(vector, ext); // task gates unsupported
         if (ext == 0 && type != PRIV_SW_EXCEPTION && gdpl < c.cpl) throw idtFault(vector, 0);
         if ((g & (1L << 47)) == 0) throw CpuFault.np(vector * 8 + 2 + ext);
         int sel = (int) (g >>> 16) & 0xFFFF;

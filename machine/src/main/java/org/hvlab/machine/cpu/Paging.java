@@ -155,8 +155,8 @@ final class Paging {
         int err = bits;
         if (kind == WRITE) err |= PF_W;
         if (user) err |= PF_U;
-        if (kind == FETCH && ((c.efer & Cpu.EFER_NXE) != 0 || (c.cr4 & Cpu.CR4_SMEP) != 0)
-                && (c.cr4 & Cpu.CR4_PAE) != 0) err |= PF_I;
+        boolean nx = (c.efer & Cpu.EFER_NXE) != 0 && (c.cr4 & Cpu.CR4_PAE) != 0;
+        if (kind == FETCH && (nx || (c.cr4 & Cpu.CR4_SMEP) != 0)) err |= PF_I; // SDM Vol.3A 4.7
         CpuFault f = CpuFault.withError(CpuFault.PF, err);
         f.address = la; // CR2 is written when the #PF is delivered (not on a #PF VM exit, SDM 27.1)
         return f;

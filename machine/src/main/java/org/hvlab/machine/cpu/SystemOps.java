@@ -488,7 +488,8 @@ final class SystemOps {
             c.modeChanged();
             return;
         }
-        if ((c.fl.bits & NT) != 0 && !c.longModeActive()) throw CpuFault.gp0(); // task return: no task switching
+        // NT = 1: #GP(0) in IA-32e mode (SDM Vol.2 IRET); a task return in legacy mode, which is not modelled
+        if ((c.fl.bits & NT) != 0) throw CpuFault.gp0();
         long ip = it.peek(osz, 0);
         int sel = (int) it.peek(osz, osz) & 0xFFFF;
         long fl = it.peek(osz, 2L * osz);
@@ -544,9 +545,11 @@ final class SystemOps {
         };
     }
 
-    static final long CR4_SUPPORTED = Cpu.CR4_VME | Cpu.CR4_PVI | Cpu.CR4_TSD | Cpu.CR4_DE | Cpu.CR4_PSE | Cpu.CR4_PAE
-            | Cpu.CR4_MCE | Cpu.CR4_PGE | Cpu.CR4_PCE | Cpu.CR4_OSFXSR | Cpu.CR4_OSXMMEXCPT | Cpu.CR4_FSGSBASE
-            | Cpu.CR4_SMEP | Cpu.CR4_SMAP | Cpu.CR4_VMXE;
+    /**
+     * CR4 bits of features CPUID reports; the others are reserved and setting them is #GP
+     * (SDM Vol.3A 2.5). No VME/PVI, DE, MCE, FXSR/SSE, FSGSBASE, SMEP or SMAP here.
+     */
+    static final long CR4_SUPPORTED = Cpu.CR4_TSD | Cpu.CR4_PSE | Cpu.CR4_PAE | Cpu.CR4_PGE | Cpu.CR4_PCE | Cpu.CR4_VMXE;
 
     void writeCr(int n, long v) {
         switch (n) {

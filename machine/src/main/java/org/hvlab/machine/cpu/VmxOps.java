@@ -44,7 +44,7 @@ final class VmxOps {
         if (c.cpl > 0) throw CpuFault.gp0();
         switch (sub) {
             case 0xC1 -> vmfail(VMCALL_IN_ROOT); // VMCALL in root operation without dual-monitor treatment
-            case 0xC4 -> { v.leave(); vmsucceed(); } // VMXOFF
+            case 0xC4 -> { v.leave(); c.kick(); vmsucceed(); } // VMXOFF: a held INIT may now be taken
             case 0x0FC706 -> {
                 if ((in.prefixes & Insn.P_OSIZE) != 0) vmclear(in);
                 else vmptrld(in);
