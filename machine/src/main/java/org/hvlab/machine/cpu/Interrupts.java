@@ -134,6 +134,7 @@ final class Interrupts {
         ncs.loadDescriptor(sel, d);
         if (!ncs.isCode() || !ncs.longMode() || ncs.big() || ncs.dpl() > c.cpl) throw CpuFault.gp((sel & ~3) + ext);
         if (!ncs.present()) throw CpuFault.np((sel & ~3) + ext);
+        markAccessed(sel, d); // may fault: before anything is committed
         boolean conforming = (ncs.type() & 4) != 0;
         int newCpl = conforming ? c.cpl : ncs.dpl();
         long rsp = c.r[Cpu.RSP];
@@ -144,7 +145,7 @@ final class Interrupts {
             rsp = readTss(4 + 8L * newCpl, 8, ext);
         }
         rsp &= ~0xFL;
-        if (!Cpu.canonical(rsp - 48)) throw CpuFault.ss(ext);
+        if (!Cpu.canonical(rsp) || !Cpu.canonical(rsp - 48)) throw CpuFault.ss(ext);
         // SDM Vol.2 INT n, 64-Bit Mode Exceptions: #GP(0) if the gate's instruction pointer is non-canonical
         if (!Cpu.canonical(target)) throw CpuFault.gp0();
         long flags = c.fl.get();
@@ -165,7 +166,6 @@ final class Interrupts {
         }
         c.r[Cpu.RSP] = rsp - 8L * frame.length;
         ncs.selector = (sel & ~3) | newCpl;
-        markAccessed(sel, d);
         c.seg[Segment.CS].copyFrom(ncs);
         if (privChange) c.seg[Segment.SS].set(newCpl, 0, 0, Segment.UNUSABLE | (newCpl << 5));
         c.fl.materialize();
@@ -196,6 +196,7 @@ final class Interrupts {
         if (!ncs.isCode() || ncs.dpl() > c.cpl) throw CpuFault.gp((sel & ~3) + ext);
         if (!ncs.present()) throw CpuFault.np((sel & ~3) + ext);
         if (target > ncs.limit) throw CpuFault.gp(ext);
+        markAccessed(sel, d); // may fault: before anything is committed
         boolean conforming = (ncs.type() & 4) != 0;
         int newCpl = conforming ? c.cpl : ncs.dpl();
         boolean privChange = newCpl < c.cpl;
@@ -239,7 +240,6 @@ final class Interrupts {
         if (spMask == 0xFFFF) c.r[Cpu.RSP] = (c.r[Cpu.RSP] & ~0xFFFFL) | sp;
         else c.r[Cpu.RSP] = sp;
         ncs.selector = (sel & ~3) | newCpl;
-        markAccessed(sel, d);
         c.seg[Segment.CS].copyFrom(ncs);
         c.fl.materialize();
         c.fl.bits &= ~(TF | NT | RF | VM);
