@@ -456,6 +456,17 @@ public final class Cpu {
         return activity == ACTIVE;
     }
 
+    /**
+     * True when an event could be taken at the next boundary (ignoring the one-instruction
+     * shadows): a repeated string instruction stops between iterations only for these, not for
+     * events that stay blocked (an NMI inside an NMI handler, interrupts with IF = 0).
+     */
+    boolean eventDeliverable() {
+        if (initPending && !vmx.blocksInit()) return true;
+        if (nmiPending && !nmiBlocked) return true;
+        return (fl.bits & LazyFlags.IF) != 0 && apic.hasPendingInterrupt();
+    }
+
     /** Something changed that may make an event deliverable (APIC, NMI pin, INIT, SIPI). */
     public void kick() {
         events = true;

@@ -74,7 +74,7 @@ final class StringOps {
                 boolean zf = c.fl.zf();
                 if ((in.prefixes & P_REP) != 0 ? !zf : zf) return; // REPE stops on ZF=0, REPNE on ZF=1
             }
-            if (c.events || c.stopRequested) break;
+            if (c.stopRequested || (c.events && c.eventDeliverable())) break;
         }
         c.nrip = c.rip; // not finished: run this instruction again
     }

@@ -54,6 +54,22 @@ class InstructionTest {
     }
 
     @Test
+    void repStringRunsAsOneStepWhileABlockedNmiWaits() {
+        t.machine.memory().writeBytes(data, new byte[64], 0, 64);
+        c.r[Cpu.RDI] = data;
+        c.r[Cpu.RCX] = 64;
+        c.r[Cpu.RAX] = 0x5A;
+        t.load(TestCpu.CODE, TestCpu.assemble("rep stosb\nnop"));
+        c.rip = TestCpu.CODE;
+        c.nmiBlocked = true; // inside an NMI handler: a new NMI waits for IRET
+        c.raiseNmi();
+        c.run(1);
+        assertEquals(0, c.r[Cpu.RCX], "all iterations in one step: the NMI cannot be taken anyway");
+        assertEquals(TestCpu.CODE + 2, c.rip);
+        assertEquals(0x5A5A5A5A5A5A5A5AL, t.machine.memory().read64(data + 56));
+    }
+
+    @Test
     void cmpxchgAndXaddAndLock() {
         t.machine.memory().write64(data, 5);
         c.r[Cpu.RBX] = data;
