@@ -65,8 +65,9 @@ final class VmxOps {
 
     /**
      * VMLAUNCH/VMRESUME in the SDM's order (26.1, 26.2): no current VMCS, MOV-SS blocking (26),
-     * launch state (4, 5), control fields (7), host state (8). Guest-state checks and the entry
-     * itself are not modelled yet: an entry that passes these checks raises #UD.
+     * launch state (4, 5), control fields (7), host state (8); then the guest-state checks,
+     * whose failure is a failed entry (exit reason 0x80000021). The entry itself is not
+     * modelled yet: an entry that passes all of these raises #UD.
      */
     private void vmentry(boolean launch) {
         Vmcs v = c.vmx.current;
@@ -78,7 +79,12 @@ final class VmxOps {
         int e = org.hvlab.machine.vmx.VmEntryChecks.controls(v, c.profile, width);
         if (e == 0) e = org.hvlab.machine.vmx.VmEntryChecks.hostState(v, c.profile, width, c.longModeActive());
         if (e != 0) { vmfail(e); return; }
-        throw CpuFault.ud();
+        int q = org.hvlab.machine.vmx.GuestStateChecks.check(v, c.profile, width);
+        if (q != org.hvlab.machine.vmx.GuestStateChecks.OK) {
+            VmExits.failedEntry(c, v, VmExits.INVALID_GUEST_STATE, q);
+            return;
+        }
+        throw CpuFault.ud(); // loading guest state and entering the guest are not modelled yet
     }
 
     /**

@@ -44,8 +44,20 @@ class VmEntryCheckTest {
         v.set(0x0C02, 0x08);
         v.set(0x0C04, 0x10);
         v.set(0x0C0C, 0x28);
-        v.set(0x6C16, 0x200000);
+        v.set(0x6C16, HOST_RIP);
+        v.set(0x6C14, 0x7F000);
+        // a valid 64-bit guest state as far as the modelled guest-state checks go
+        v.set(0x6800, c.cr0);
+        v.set(0x6804, c.cr4);
+        v.set(0x6802, 0x1000);
+        v.set(0x4816, 0xA09B);
+        v.set(0x4818, 0xC093);
+        v.set(0x681E, 0x300000);
+        v.set(0x6820, 2);
+        v.set(0x2800, -1L);
     }
+
+    static final long HOST_RIP = 0x530000;
 
     long launch(String insn) {
         c.setRflags(2);
@@ -143,7 +155,7 @@ class VmEntryCheckTest {
         v.set(0x6C16, 0x8000_0000_0000_0000L);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "non-canonical host RIP");
-        v.set(0x6C16, 0x200000);
+        v.set(0x6C16, HOST_RIP);
         v.set(0x400C, v.get(0x400C) & ~VmEntryChecks.EXIT_HOST_64);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "a 64-bit host needs host address-space size");
@@ -158,5 +170,82 @@ class VmEntryCheckTest {
         assertEquals(8, VmEntryChecks.hostState(v, i386, 39, true), "SDM 26.2.4: IA-32e host needs host address-space size");
         v.set(0x400C, v.get(0x400C) | VmEntryChecks.EXIT_HOST_64);
         assertEquals(7, VmEntryChecks.controls(v, i386, 39), "bit 9 is not allowed by kvm-2022-i386");
+    }
+
+    /** Runs VMLAUNCH alone; returns true if it was a failed entry (execution continues at host RIP). */
+    boolean failedEntry() {
+        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
+        t.load(HOST_RIP, TestCpu.assemble("hlt"));
+        c.rip = TestCpu.CODE;
+        c.setRflags(0x8D7);
+        c.run(1);
+        return c.rip == HOST_RIP;
+    }
+
+    @Test
+    void invalidGuestStateIsAFailedEntryToTheHost() {
+        v.set(0x6800, c.cr0 & ~Cpu.CR0_NE); // guest CR0.NE is fixed to 1
+        v.set(0x4016, 0x80000202L);
+        assertEquals(true, failedEntry());
+        assertEquals(0x80000021L, v.get(0x4402), "exit reason: VM-entry failure, invalid guest state");
+        assertEquals(0, v.get(0x6400), "qualification");
+        assertEquals(0x80000202L, v.get(0x4016), "the entry interruption-information valid bit is left alone");
+        assertEquals(false, v.launched, "launch state unchanged");
+        assertEquals(0x7F000, c.r[Cpu.RSP], "host RSP");
+        assertEquals(2, c.rflags(), "RFLAGS = 2 after loading host state");
+        assertEquals(0x08, c.seg[Segment.CS].selector);
+        assertEquals(0x400, c.dr[7]);
+    }
+
+    @Test
+    void nmiInjectionRulesFromVmxFacts() {
+        v.set(0x4016, 0x80000202L);
+        v.set(0x6820, 0x202);
+        v.set(0x4824, 1); // blocking by STI
+        assertEquals(true, failedEntry());
+        assertEquals(3, v.get(0x6400), "NMI injection under STI blocking: qualification 3 on this profile");
+        v.set(0x4824, 8); // blocking by NMI
+        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS);
+        assertEquals(true, failedEntry(), "with virtual NMIs, injecting an NMI needs no virtual-NMI blocking");
+        assertEquals(0x80000021L, v.get(0x4402));
+        v.set(0x4000, v.get(0x4000) & ~(VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS));
+        assertEquals(false, failedEntry(), "without virtual NMIs there is no such check (seed 000's hole)");
+    }
+
+    @Test
+    void activityAndInterruptibility() {
+        v.set(0x4826, 3); // wait-for-SIPI: not in this profile's IA32_VMX_MISC bits 8:6
+        assertEquals(true, failedEntry());
+        v.set(0x4826, 1); // HLT with an STI shadow
+        v.set(0x6820, 0x202);
+        v.set(0x4824, 1);
+        assertEquals(true, failedEntry());
+        v.set(0x4824, 3); // STI and MOV SS together
+        v.set(0x4826, 0);
+        assertEquals(true, failedEntry());
+        v.set(0x4824, 0);
+        v.set(0x4016, 0x80000030L); // external interrupt with IF = 0
+        v.set(0x6820, 2);
+        assertEquals(true, failedEntry());
+    }
+
+    @Test
+    void linkPointerQualification() {
+        v.set(0x2800, 0x123);
+        assertEquals(true, failedEntry());
+        assertEquals(4, v.get(0x6400));
+    }
+
+    @Test
+    void exitMsrLoadFailureIsAVmxAbort() {
+        var m = t.machine.memory();
+        m.write32(0x700000, 0xC0000100); // FS_BASE may not appear in an MSR-load list
+        m.write64(0x700008, 0);
+        v.set(0x2008, 0x700000);
+        v.set(0x4010, 1);
+        v.set(0x6800, 0); // fail the entry so the exit path runs
+        failedEntry();
+        assertEquals(Cpu.SHUTDOWN, c.activity);
+        assertEquals(4, m.read32(VMCS + 4), "VMX-abort indicator 4: failure loading an MSR on VM exit");
     }
 }

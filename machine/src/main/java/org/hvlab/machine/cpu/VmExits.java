@@ -1,0 +1,105 @@
+package org.hvlab.machine.cpu;
+
+import org.hvlab.machine.vmx.Vmcs;
+import org.hvlab.machine.vmx.VmEntryChecks;
+
+/**
+ * The host side of every VM exit and of failed VM entries (SDM Vol.3C 27.5 loading host state,
+ * 27.6 the VM-exit MSR-load list, 28.7 VMX aborts).
+ */
+final class VmExits {
+    static final int EXIT_REASON = 0x4402, EXIT_QUALIFICATION = 0x6400;
+    static final int FAILED_ENTRY = 0x80000000, INVALID_GUEST_STATE = 33, MSR_LOADING = 34;
+    static final int ABORT_EXIT_MSR_STORE = 1, ABORT_EXIT_MSR_LOAD = 4;
+
+    private VmExits() {}
+
+    /**
+     * A VM entry that failed after the VMfail checks (26.7): only the exit reason and
+     * qualification are written; host state is loaded and the exit MSR-load list processed.
+     */
+    static void failedEntry(Cpu c, Vmcs v, int basicReason, long qualification) {
+        v.set(EXIT_REASON, FAILED_ENTRY | basicReason);
+        v.set(EXIT_QUALIFICATION, qualification);
+        loadHostState(c, v);
+        loadExitMsrs(c, v);
+    }
+
+    /** SDM 27.5.1-27.5.3: control registers, MSRs, segments, descriptor tables, RIP, RSP, RFLAGS. */
+    static void loadHostState(Cpu c, Vmcs v) {
+        long exitCtl = v.get(0x400C);
+        boolean host64 = (exitCtl & VmEntryChecks.EXIT_HOST_64) != 0;
+        c.cr0 = v.get(0x6C00) | Cpu.CR0_ET;
+        c.cr3 = v.get(0x6C02);
+        c.cr4 = v.get(0x6C04);
+        c.dr[7] = 0x400;
+        c.msrs.sysenterCs = v.get(0x4C00);
+        c.msrs.sysenterEsp = v.get(0x6C10);
+        c.msrs.sysenterEip = v.get(0x6C12);
+        if ((exitCtl & VmEntryChecks.EXIT_LOAD_PAT) != 0) c.msrs.pat = v.get(0x2C00);
+        if ((exitCtl & VmEntryChecks.EXIT_LOAD_EFER) != 0) {
+            c.efer = v.get(0x2C02);
+        } else {
+            c.efer = host64 ? c.efer | Cpu.EFER_LMA | Cpu.EFER_LME : c.efer & ~(Cpu.EFER_LMA | Cpu.EFER_LME);
+        }
+        // CS: a flat code segment; the other selectors with flat data attributes (27.5.2)
+        c.seg[Segment.CS].set((int) v.get(0x0C02), 0, 0xFFFFFFFFL, host64 ? 0xA09B : 0xC09B);
+        int[] data = {Segment.ES, Segment.SS, Segment.DS, Segment.FS, Segment.GS};
+        int[] enc = {0x0C00, 0x0C04, 0x0C06, 0x0C08, 0x0C0A};
+        for (int i = 0; i < data.length; i++) {
+            int sel = (int) v.get(enc[i]);
+            boolean unusable = sel == 0 && data[i] != Segment.SS;
+            c.seg[data[i]].set(sel, 0, 0xFFFFFFFFL, unusable ? Segment.UNUSABLE : 0xC093);
+        }
+        c.seg[Segment.FS].base = v.get(0x6C06);
+        c.seg[Segment.GS].base = v.get(0x6C08);
+        c.tr.set((int) v.get(0x0C0C), v.get(0x6C0A), 0x67, 0x8B);
+        c.ldtr.set(0, 0, 0, Segment.UNUSABLE);
+        c.gdtrBase = v.get(0x6C0C);
+        c.gdtrLimit = 0xFFFF;
+        c.idtrBase = v.get(0x6C0E);
+        c.idtrLimit = 0xFFFF;
+        c.r[Cpu.RSP] = v.get(0x6C14);
+        c.nrip = v.get(0x6C16);
+        c.fl.setAll(2);
+        c.cpl = 0;
+        c.activity = Cpu.ACTIVE;
+        c.flushTlb();
+        c.modeChanged();
+    }
+
+    /** SDM 27.6 with the failure rules of VMX-FACTS.md "MSR load/store lists"; a failure is a VMX abort. */
+    static void loadExitMsrs(Cpu c, Vmcs v) {
+        long count = v.get(0x4010), addr = v.get(0x2008);
+        for (long i = 0; i < count; i++) {
+            long e = addr + 16 * i;
+            int index = c.mem.read32(e);
+            int reserved = c.mem.read32(e + 4);
+            long value = c.mem.read64(e + 8);
+            if (!msrListEntryLoads(c, index, reserved, value, i)) {
+                abort(c, v, ABORT_EXIT_MSR_LOAD);
+                return;
+            }
+        }
+    }
+
+    /** Loads one MSR-list entry as VM entry/exit would; false where hardware fails the entry (VMX-FACTS.md). */
+    static boolean msrListEntryLoads(Cpu c, int index, int reserved, long value, long position) {
+        long max = 512L * (((c.profile.vmx(org.hvlab.machine.vmx.CpuProfile.IA32_VMX_MISC) >>> 25) & 7) + 1);
+        if (position >= max || reserved != 0) return false;
+        if (index == Msrs.IA32_FS_BASE || index == Msrs.IA32_GS_BASE || index == 0x9B /* IA32_SMM_MONITOR_CTL */
+                || (index >>> 8) == 0x8 /* x2APIC */ || index == 0x79 /* microcode update trigger */ || index == Msrs.IA32_BIOS_SIGN_ID) return false;
+        try {
+            c.msrs.write(index, value);
+            return true;
+        } catch (CpuFault f) {
+            return false;
+        }
+    }
+
+    /** VMX abort (SDM 28.7): the indicator goes into the VMCS region, the processor shuts down. */
+    static void abort(Cpu c, Vmcs v, int indicator) {
+        c.mem.write32(v.address + 4, indicator);
+        c.ints.shutdown("VMX abort, indicator " + indicator);
+    }
+}
