@@ -84,6 +84,15 @@ final class VmxOps {
             VmExits.failedEntry(c, v, VmExits.INVALID_GUEST_STATE, q);
             return;
         }
+        // 26.4: the VM-entry MSR-load list, in order; a failing entry leaves the earlier ones loaded
+        long count = v.get(0x4014), addr = v.get(0x200A);
+        for (long i = 0; i < count; i++) {
+            long ent = addr + 16 * i;
+            if (!VmExits.msrListEntryLoads(c, c.mem.read32(ent), c.mem.read32(ent + 4), c.mem.read64(ent + 8), i)) {
+                VmExits.failedEntry(c, v, VmExits.MSR_LOADING, i + 1);
+                return;
+            }
+        }
         throw CpuFault.ud(); // loading guest state and entering the guest are not modelled yet
     }
 

@@ -139,6 +139,10 @@ class VmEntryCheckTest {
         v.set(0x200A, 0x700008);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error());
+        for (int i = 0; i < 2; i++) {
+            t.machine.memory().write32(0x700010 + 16L * i, 0x277); // IA32_PAT, a loadable MSR
+            t.machine.memory().write64(0x700018 + 16L * i, 0x0007040600070406L);
+        }
         v.set(0x200A, 0x700010);
         assertEquals(-1, launch("vmlaunch"));
     }
@@ -247,5 +251,45 @@ class VmEntryCheckTest {
         failedEntry();
         assertEquals(Cpu.SHUTDOWN, c.activity);
         assertEquals(4, m.read32(VMCS + 4), "VMX-abort indicator 4: failure loading an MSR on VM exit");
+    }
+
+    void msrList(long... indexValue) {
+        var m = t.machine.memory();
+        for (int i = 0; i < indexValue.length / 2; i++) {
+            m.write32(0x710000 + 16L * i, (int) indexValue[2 * i]);
+            m.write32(0x710004 + 16L * i, 0);
+            m.write64(0x710008 + 16L * i, indexValue[2 * i + 1]);
+        }
+        v.set(0x200A, 0x710000);
+        v.set(0x4014, indexValue.length / 2);
+    }
+
+    @Test
+    void entryMsrListLoadsUpToTheFailingEntry() {
+        // seed 003: [MTRR1, 0xdead, MTRR2] -> hardware loads MTRR1 and fails on entry 2
+        msrList(0x202, 0x0000000080000006L, 0xdead, 0, 0x204, 0x00000000C0000006L);
+        assertEquals(true, failedEntry());
+        assertEquals(0x80000022L, v.get(0x4402), "VM-entry failure during MSR loading");
+        assertEquals(2, v.get(0x6400), "qualification: 1-based index of the failing entry");
+        assertEquals(0x80000006L, c.msrs.read(0x202), "the entry before it stays loaded");
+        assertEquals(0, c.msrs.read(0x204), "the entry after it is not loaded");
+    }
+
+    @Test
+    void fsBaseInAnEntryMsrListFails() {
+        msrList(0x277, 0x0007040600070406L, 0xC0000100L, 0x1000);
+        assertEquals(true, failedEntry());
+        assertEquals(2, v.get(0x6400), "FS_BASE may not be loaded from an MSR list");
+    }
+
+    @Test
+    void aListLongerThanTheMaximumFailsAtTheFirstEntryPastIt() {
+        // IA32_VMX_MISC[27:25] = 0 on this profile: at most 512 entries
+        long[] l = new long[2 * 513];
+        for (int i = 0; i < 513; i++) { l[2 * i] = 0x277; l[2 * i + 1] = 0x0007040600070406L; }
+        msrList(l);
+        v.set(0x4014, 513);
+        assertEquals(true, failedEntry());
+        assertEquals(513, v.get(0x6400));
     }
 }
