@@ -25,6 +25,10 @@ final class Interrupts {
     /** A fault raised by the instruction at {@code rip}. */
     void deliverException(CpuFault f, long rip) {
         if (c.observer != null) c.observer.exception(c, f.vector, f.hasError, f.error, rip);
+        if (c.vmx.nonRoot && VmExits.exceptionExits(c, f)) {
+            VmExits.exceptionExit(c, f);
+            return;
+        }
         deliver(f.vector, HW_EXCEPTION, f.hasError, f.error, rip, rip, f.address);
     }
 
@@ -75,6 +79,10 @@ final class Interrupts {
     }
 
     void shutdown(String why) {
+        if (c.vmx.nonRoot) { // a triple fault in VMX non-root operation is VM exit 2 (SDM Vol.3C 26.2, Table C-1)
+            VmExits.exit(c, VmExits.TRIPLE_FAULT, 0, 0);
+            return;
+        }
         c.activity = Cpu.SHUTDOWN;
         c.endQuantum();
         c.platform.shutdown(c, why);

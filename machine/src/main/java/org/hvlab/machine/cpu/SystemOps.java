@@ -79,20 +79,24 @@ final class SystemOps {
             case Op.INT1 -> { c.ints.deliverSoftware(CpuFault.DB, Interrupts.PRIV_SW_EXCEPTION, c.rip, c.nrip); c.nrip = c.rip; }
             case Op.HLT -> {
                 requireCpl0();
+                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 7)) != 0) { VmExits.exit(c, VmExits.HLT, 0, in.len); return; }
                 c.activity = Cpu.HLT;
                 c.endQuantum();
             }
             case Op.IN_I, Op.IN_DX -> {
                 int port = in.op == Op.IN_I ? (int) in.imm : (int) c.r[Cpu.RDX] & 0xFFFF;
                 checkIo(port, in.osz);
+                if (c.vmx.nonRoot && ioExits(port, in.osz)) { VmExits.exit(c, VmExits.IO, ioQualification(in, port, true), in.len); return; }
                 c.setReg(Cpu.RAX, in.osz, c.platform.ioIn(c, port, in.osz) & 0xFFFFFFFFL);
             }
             case Op.OUT_I, Op.OUT_DX -> {
                 int port = in.op == Op.OUT_I ? (int) in.imm : (int) c.r[Cpu.RDX] & 0xFFFF;
                 checkIo(port, in.osz);
+                if (c.vmx.nonRoot && ioExits(port, in.osz)) { VmExits.exit(c, VmExits.IO, ioQualification(in, port, false), in.len); return; }
                 c.platform.ioOut(c, port, in.osz, (int) c.reg(Cpu.RAX, in.osz));
             }
             case Op.CPUID -> {
+                if (c.vmx.nonRoot) { VmExits.exit(c, VmExits.CPUID, 0, in.len); return; } // unconditional (SDM 26.1.2)
                 int[] v = Cpuid.query(c, (int) c.r[Cpu.RAX], (int) c.r[Cpu.RCX]);
                 c.setReg(Cpu.RAX, 4, v[0] & 0xFFFFFFFFL);
                 c.setReg(Cpu.RBX, 4, v[1] & 0xFFFFFFFFL);
@@ -101,12 +105,14 @@ final class SystemOps {
             }
             case Op.RDMSR -> {
                 requireCpl0();
+                if (c.vmx.nonRoot && msrExits((int) c.r[Cpu.RCX], false)) { VmExits.exit(c, VmExits.RDMSR, 0, in.len); return; }
                 long v = c.msrs.read((int) c.r[Cpu.RCX]);
                 c.setReg(Cpu.RAX, 4, v & 0xFFFFFFFFL);
                 c.setReg(Cpu.RDX, 4, v >>> 32);
             }
             case Op.WRMSR -> {
                 requireCpl0();
+                if (c.vmx.nonRoot && msrExits((int) c.r[Cpu.RCX], true)) { VmExits.exit(c, VmExits.WRMSR, 0, in.len); return; }
                 c.msrs.write((int) c.r[Cpu.RCX], (c.r[Cpu.RAX] & 0xFFFFFFFFL) | (c.r[Cpu.RDX] << 32));
             }
             case Op.RDTSC, Op.RDTSCP -> {
@@ -189,6 +195,37 @@ final class SystemOps {
             case Op.XSETBV, Op.XGETBV -> throw CpuFault.ud(); // no XSAVE
             default -> throw CpuFault.ud();
         }
+    }
+
+    /** RDMSR/WRMSR exit unless "use MSR bitmaps" is set and the bitmap bit is clear (SDM 26.1.3). */
+    private boolean msrExits(int msr, boolean write) {
+        var v = c.vmx.current;
+        if ((v.get(0x4002) & (1L << 28)) == 0) return true;
+        long base = v.get(0x2004) + (write ? 2048 : 0);
+        long offset;
+        if (msr >= 0 && msr <= 0x1FFF) offset = 0;
+        else if (msr >= 0xC0000000 && msr <= 0xC0001FFF) offset = 1024;
+        else return true;
+        int bit = msr & 0x1FFF;
+        return (c.mem.read8(base + offset + (bit >>> 3)) & (1 << (bit & 7))) != 0;
+    }
+
+    /** I/O exits: "unconditional I/O exiting" or, with "use I/O bitmaps", any set bit of the accessed ports (26.1.3). */
+    private boolean ioExits(int port, int size) {
+        long proc = c.vmx.current.get(0x4002);
+        if ((proc & (1L << 25)) == 0) return (proc & (1L << 24)) != 0;
+        for (int p = port; p < port + size; p++) {
+            int q = p & 0xFFFF;
+            long bitmap = c.vmx.current.get(q < 0x8000 ? 0x2000 : 0x2002);
+            if ((c.mem.read8(bitmap + ((q & 0x7FFF) >>> 3)) & (1 << (q & 7))) != 0 || p > 0xFFFF) return true;
+        }
+        return false;
+    }
+
+    /** Exit qualification for I/O instructions (SDM Table 28-5): size-1, direction, string, REP, operand encoding, port. */
+    private static long ioQualification(Insn in, int port, boolean in_) {
+        boolean dx = in.op == Op.IN_DX || in.op == Op.OUT_DX;
+        return (in.osz - 1) | (in_ ? 8 : 0) | (dx ? 0 : 64) | ((long) port << 16);
     }
 
     private static int drIndex(int n) {

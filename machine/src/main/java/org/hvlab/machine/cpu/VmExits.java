@@ -12,7 +12,70 @@ final class VmExits {
     static final int FAILED_ENTRY = 0x80000000, INVALID_GUEST_STATE = 33, MSR_LOADING = 34;
     static final int ABORT_EXIT_MSR_STORE = 1, ABORT_EXIT_MSR_LOAD = 4;
 
+    static final int EXCEPTION_OR_NMI = 0, TRIPLE_FAULT = 2, CPUID = 10, HLT = 12, INVLPG = 14, RDTSC = 16, VMCALL = 18,
+            IO = 30, RDMSR = 31, WRMSR = 32;
+    static final int INSN_LENGTH = 0x440C, EXIT_INTERRUPTION_INFO = 0x4404, EXIT_INTERRUPTION_ERROR = 0x4406;
+
     private VmExits() {}
+
+    /**
+     * A VM exit (SDM 27): save guest state with RIP at the instruction that caused it, write the
+     * exit-information fields, clear the entry interruption valid bit, load host state and
+     * process the MSR lists. Execution continues at host RIP.
+     */
+    static void exit(Cpu c, int reason, long qualification, int insnLength) {
+        Vmcs v = c.vmx.current;
+        VmEntry.saveGuestState(c, v);
+        v.set(EXIT_REASON, reason);
+        v.set(EXIT_QUALIFICATION, qualification);
+        v.set(INSN_LENGTH, insnLength);
+        v.set(EXIT_INTERRUPTION_INFO, 0); // no event caused this exit (exception exits overwrite it)
+        v.set(0x4408, 0); // IDT-vectoring information: event delivery is not yet a source of exits
+        v.set(0x4016, v.get(0x4016) & ~0x80000000L); // every VM exit clears the valid bit (VMX-FACTS.md)
+        c.vmx.nonRoot = false;
+        c.shadow = 0;
+        storeExitMsrs(c, v);
+        if (c.activity == Cpu.SHUTDOWN) return;
+        loadHostState(c, v);
+        loadExitMsrs(c, v);
+    }
+
+    /** The exception bitmap decides; for #PF the error-code mask/match selects the bit or its inverse (SDM Vol.3C 25.6.3). */
+    static boolean exceptionExits(Cpu c, CpuFault f) {
+        Vmcs v = c.vmx.current;
+        boolean bit = (v.get(0x4004) & (1L << f.vector)) != 0;
+        if (f.vector == CpuFault.PF) {
+            boolean match = (f.error & v.get(0x4006)) == v.get(0x4008);
+            return match == bit;
+        }
+        return bit;
+    }
+
+    /** Exit reason 0 for a hardware exception: interruption information, error code, #PF address as qualification (27.2). */
+    static void exceptionExit(Cpu c, CpuFault f) {
+        Vmcs v = c.vmx.current;
+        long info = 0x80000000L | (3 << 8) | f.vector | (f.hasError ? 0x800 : 0);
+        exit(c, EXCEPTION_OR_NMI, f.vector == CpuFault.PF ? f.address : 0, 0);
+        v.set(EXIT_INTERRUPTION_INFO, info);
+        v.set(EXIT_INTERRUPTION_ERROR, f.error & 0xFFFFFFFFL);
+    }
+
+    /** 27.4: the VM-exit MSR-store list; a failure is a VMX abort with indicator 1. */
+    static void storeExitMsrs(Cpu c, Vmcs v) {
+        long count = v.get(0x400E), addr = v.get(0x2006);
+        for (long i = 0; i < count; i++) {
+            long e = addr + 16 * i;
+            int index = c.mem.read32(e);
+            long max = 512L * (((c.profile.vmx(org.hvlab.machine.vmx.CpuProfile.IA32_VMX_MISC) >>> 25) & 7) + 1);
+            try {
+                if (i >= max || c.mem.read32(e + 4) != 0 || (index >>> 8) == 0x8 || index == 0x9B) throw CpuFault.gp0();
+                c.mem.write64(e + 8, c.msrs.read(index));
+            } catch (CpuFault f) {
+                abort(c, v, ABORT_EXIT_MSR_STORE);
+                return;
+            }
+        }
+    }
 
     /**
      * A VM entry that failed after the VMfail checks (26.7): only the exit reason and
@@ -60,7 +123,8 @@ final class VmExits {
         c.idtrBase = v.get(0x6C0E);
         c.idtrLimit = 0xFFFF;
         c.r[Cpu.RSP] = v.get(0x6C14);
-        c.nrip = v.get(0x6C16);
+        c.nrip = v.get(0x6C16); // instruction exits: the run loop moves RIP to nrip
+        c.rip = c.nrip;          // exits on the fault and event paths
         c.fl.setAll(2);
         c.cpl = 0;
         c.activity = Cpu.ACTIVE;

@@ -40,6 +40,7 @@ final class VmxOps {
         }
         // common checks of every other VMX instruction (SDM 31.3 "Operation")
         if (!v.inVmxOperation) throw CpuFault.ud();
+        if (v.nonRoot) { VmExits.exit(c, exitReason(sub, in), 0, in.len); return; }
         if ((c.cr0 & Cpu.CR0_PE) == 0 || (c.fl.bits & VM) != 0 || (c.longModeActive() && !c.m64)) throw CpuFault.ud();
         if (c.cpl > 0) throw CpuFault.gp0();
         switch (sub) {
@@ -93,7 +94,10 @@ final class VmxOps {
                 return;
             }
         }
-        throw CpuFault.ud(); // loading guest state and entering the guest are not modelled yet
+        if ((v.get(0x4016) & 0x80000000L) != 0) throw CpuFault.ud(); // event injection is not modelled yet
+        VmEntry.loadGuestState(c, v);
+        if (launch) v.launched = true;
+        c.vmx.nonRoot = true;
     }
 
     /**
@@ -132,8 +136,25 @@ final class VmxOps {
         vmsucceed();
     }
 
+    /** Basic exit reasons of the VMX instructions in VMX non-root operation (VMX-FACTS.md "Numbers"). */
+    private static int exitReason(int sub, Insn in) {
+        return switch (sub) {
+            case 0xC1 -> 18;
+            case 0xC2 -> 20;
+            case 0xC3 -> 24;
+            case 0xC4 -> 26;
+            case 0x0F78 -> 23;
+            case 0x0F79 -> 25;
+            case 0x0FC706 -> (in.prefixes & Insn.P_OSIZE) != 0 ? 19 : (in.prefixes & Insn.P_REP) != 0 ? 27 : 21;
+            case 0x0FC707 -> 22;
+            case 0x0F3880 -> 50;
+            default -> 53;
+        };
+    }
+
     private void vmxon(Insn in) {
         VmxState v = c.vmx;
+        if (v.nonRoot && (c.cr4 & Cpu.CR4_VMXE) != 0) { VmExits.exit(c, 27, 0, in.len); return; }
         if ((c.cr4 & Cpu.CR4_VMXE) == 0 || (c.cr0 & Cpu.CR0_PE) == 0 || (c.fl.bits & VM) != 0
                 || (c.longModeActive() && !c.m64)) throw CpuFault.ud();
         if (v.inVmxOperation) {

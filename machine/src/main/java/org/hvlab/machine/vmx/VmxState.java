@@ -14,6 +14,8 @@ public final class VmxState {
 
     public boolean inVmxOperation;
     public boolean nonRoot;
+    /** Virtual-NMI blocking of the guest (with the "virtual NMIs" control, SDM 25.3). */
+    public boolean virtualNmiBlocked;
     public long vmxonPointer = NO_VMCS;
     /** The current VMCS, or null (VMPTRST then stores all ones). */
     public Vmcs current;

@@ -1,0 +1,151 @@
+package org.hvlab.machine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.hvlab.machine.vmx.Vmcs;
+import org.hvlab.machine.vmx.VmEntryChecks;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** VM entry into a 64-bit guest and the VM exits it causes (SDM Vol.3C 26.3.2, 27; VMX-FACTS.md numbers). */
+class VmRunTest {
+    static final long VMXON = 0x600000, VMCS = 0x601000, PTR = 0x610000, GUEST = 0x520000, HOST = 0x530000;
+    TestCpu t;
+    Cpu c;
+    Vmcs v;
+
+    @BeforeEach
+    void setUp() {
+        t = new TestCpu();
+        c = t.cpu;
+        var m = t.machine.memory();
+        m.write32(VMXON, 0x11e57ed0);
+        m.write32(VMCS, 0x11e57ed0);
+        c.cr4 |= Cpu.CR4_VMXE;
+        m.write64(PTR, VMXON);
+        m.write64(PTR + 8, VMCS);
+        c.r[Cpu.RBX] = PTR;
+        assertEquals(-1, t.exec(TestCpu.assemble("vmxon (%rbx)\nvmclear 8(%rbx)\nvmptrld 8(%rbx)")));
+        v = c.vmx.current;
+        var p = c.profile;
+        v.set(0x4000, p.vmx(0x48D) & 0xFFFFFFFFL);
+        v.set(0x4002, p.vmx(0x48E) & 0xFFFFFFFFL);
+        v.set(0x400C, (p.vmx(0x48F) & 0xFFFFFFFFL) | VmEntryChecks.EXIT_HOST_64);
+        v.set(0x4012, (p.vmx(0x490) & 0xFFFFFFFFL) | VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(0x6C00, c.cr0);
+        v.set(0x6C04, c.cr4);
+        v.set(0x6C02, c.cr3);
+        v.set(0x0C02, 0x08);
+        v.set(0x0C04, 0x10);
+        v.set(0x0C0C, 0x28);
+        v.set(0x6C16, HOST);
+        v.set(0x6C14, 0x7F000);
+        // the guest: the same flat 64-bit world as the host, its own stack and code
+        v.set(0x6800, c.cr0);
+        v.set(0x6804, c.cr4);
+        v.set(0x6802, c.cr3);
+        for (int s = 0; s < 6; s++) {
+            v.set(VmEntry.SEL[s], c.seg[s].selector);
+            v.set(VmEntry.BASE[s], c.seg[s].base);
+            v.set(VmEntry.LIMIT[s], c.seg[s].limit);
+            v.set(VmEntry.AR[s], c.seg[s].attr);
+        }
+        v.set(0x4820, 0x10000);
+        v.set(0x4822, 0x8B);
+        v.set(0x4810, c.gdtrLimit);
+        v.set(0x6816, c.gdtrBase);
+        v.set(0x681E, GUEST);
+        v.set(0x681C, 0x90000);
+        v.set(0x6820, 2);
+        v.set(0x2800, -1L);
+        t.load(GUEST, TestCpu.assemble("cpuid\nvmcall\nmov $0x1234, %rax\nhlt\nud2"));
+        t.load(HOST, TestCpu.assemble("hlt"));
+        t.observerOff();
+    }
+
+    /** Executes VMLAUNCH or VMRESUME, then guest instructions until the next exit reaches host RIP. */
+    void enterAndRunToExit(String insn) {
+        t.load(TestCpu.CODE, TestCpu.assemble(insn));
+        c.rip = TestCpu.CODE;
+        c.activity = Cpu.ACTIVE;
+        c.run(1);
+        assertTrue(c.vmx.nonRoot, "entered the guest: exit reason " + Long.toHexString(v.get(0x4402)));
+        assertEquals(v.get(0x681E), c.rip, "guest RIP");
+        for (int i = 0; i < 10 && c.vmx.nonRoot; i++) c.run(1);
+        assertFalse(c.vmx.nonRoot, "the guest exited");
+        assertEquals(HOST, c.rip);
+    }
+
+    void resumeAfterInstruction() {
+        v.set(0x681E, v.get(0x681E) + v.get(0x440C));
+    }
+
+    @Test
+    void cpuidVmcallHltAndExceptionExits() {
+        enterAndRunToExit("vmlaunch");
+        assertEquals(10, v.get(0x4402), "CPUID exits unconditionally");
+        assertEquals(2, v.get(0x440C), "instruction length");
+        assertEquals(GUEST, v.get(0x681E), "guest RIP at the CPUID");
+        assertTrue(v.launched);
+        assertEquals(0x7F000, c.r[Cpu.RSP], "host RSP");
+        assertEquals(2, c.rflags(), "host RFLAGS");
+
+        resumeAfterInstruction();
+        enterAndRunToExit("vmresume");
+        assertEquals(18, v.get(0x4402), "VMCALL");
+        assertEquals(3, v.get(0x440C));
+
+        resumeAfterInstruction();
+        v.set(0x4002, v.get(0x4002) | (1 << 7)); // HLT exiting
+        enterAndRunToExit("vmresume");
+        assertEquals(12, v.get(0x4402), "HLT");
+        assertEquals(0x1234, c.r[Cpu.RAX], "the guest ran the MOV before the HLT");
+        assertEquals(0, v.get(0x4826), "activity state active: the HLT did not execute");
+
+        resumeAfterInstruction();
+        v.set(0x4004, 1 << 6); // #UD in the exception bitmap
+        enterAndRunToExit("vmresume");
+        assertEquals(0, v.get(0x4402), "exception or NMI");
+        assertEquals(0x80000306L, v.get(0x4404), "interruption information: #UD, hardware exception, valid");
+        assertEquals(GUEST + 13, v.get(0x681E), "guest RIP at the UD2 (a fault): cpuid 2 + vmcall 3 + mov 7 + hlt 1");
+    }
+
+    @Test
+    void entryInterruptionValidBitIsClearedByEveryExit() {
+        v.set(0x4016, 0); // nothing injected
+        enterAndRunToExit("vmlaunch");
+        assertEquals(0, v.get(0x4016) & 0x80000000L);
+    }
+
+    @Test
+    void vmxInstructionsInTheGuestExit() {
+        t.load(GUEST, TestCpu.assemble("vmptrst (%rbx)"));
+        enterAndRunToExit("vmlaunch");
+        assertEquals(22, v.get(0x4402), "VMPTRST");
+    }
+
+    @Test
+    void rdmsrExitsWithoutMsrBitmapsAndNotWhenTheBitmapAllows() {
+        t.load(GUEST, TestCpu.assemble("mov $0x277, %ecx\nrdmsr\nhlt"));
+        enterAndRunToExit("vmlaunch");
+        assertEquals(31, v.get(0x4402), "RDMSR without MSR bitmaps");
+        v.set(0x4002, v.get(0x4002) | (1L << 28) | (1 << 7));
+        v.set(0x2004, 0x640000); // all-zero bitmaps: no MSR access exits
+        v.set(0x681E, GUEST);
+        enterAndRunToExit("vmresume");
+        assertEquals(12, v.get(0x4402), "RDMSR ran in the guest; the HLT exited");
+        assertEquals(0x0007040600070406L, (c.r[Cpu.RDX] << 32) | c.r[Cpu.RAX], "guest read IA32_PAT");
+    }
+
+    @Test
+    void outWithUnconditionalIoExitingReportsThePort() {
+        t.load(GUEST, TestCpu.assemble("mov $0x3f8, %dx\nmov $'x', %al\nout %al, %dx"));
+        v.set(0x4002, v.get(0x4002) | (1 << 24));
+        enterAndRunToExit("vmlaunch");
+        assertEquals(30, v.get(0x4402), "I/O instruction");
+        assertEquals((0x3F8L << 16), v.get(0x6400), "size 1, OUT, DX operand, port 0x3F8");
+        assertEquals("", t.machine.serial().text(), "the byte was not written");
+    }
+}
