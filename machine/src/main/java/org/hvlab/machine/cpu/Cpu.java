@@ -435,6 +435,10 @@ public final class Cpu {
         }
         if (activity == SHUTDOWN) return false;
         int blocking = activity == ACTIVE ? shadow : 0;
+        if (vmx.nonRoot) {
+            if (VmExits.boundary(this, blocking)) return true;
+            events = true; // window exits may become due at any later boundary
+        }
         if (nmiPending && !nmiBlocked && (blocking & BLOCK_MOVSS) == 0) {
             nmiPending = false;
             activity = ACTIVE;
@@ -452,7 +456,7 @@ public final class Cpu {
             }
         }
         // something may still be pending (NMI blocked, IF clear): keep checking each boundary
-        events = nmiPending || initPending || apic.hasPendingInterrupt();
+        events = events && vmx.nonRoot || nmiPending || initPending || apic.hasPendingInterrupt();
         return activity == ACTIVE;
     }
 
@@ -464,6 +468,7 @@ public final class Cpu {
     boolean eventDeliverable() {
         if (initPending && !vmx.blocksInit()) return true;
         if (nmiPending && !nmiBlocked) return true;
+        if (vmx.nonRoot && VmExits.wakesHalted(this)) return true;
         return (fl.bits & LazyFlags.IF) != 0 && apic.hasPendingInterrupt();
     }
 
@@ -500,6 +505,7 @@ public final class Cpu {
         if (activity == WAIT_SIPI) return sipiVector >= 0;
         // HLT: an unblocked NMI, or an interrupt the APIC can deliver with IF=1, wakes it (SDM Vol.2 HLT)
         if (nmiPending && !nmiBlocked) return true;
+        if (vmx.nonRoot && VmExits.wakesHalted(this)) return true;
         return (fl.bits & LazyFlags.IF) != 0 && apic.hasPendingInterrupt();
     }
 

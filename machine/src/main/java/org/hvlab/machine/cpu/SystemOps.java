@@ -507,7 +507,12 @@ final class SystemOps {
 
     /** IRET/IRETD/IRETQ (SDM Vol.2 IRET). Unblocks NMIs at once, even if it then faults. */
     void iret(int osz) {
-        c.nmiBlocked = false;
+        // guest IRET (VMX-FACTS.md): NMI exiting = 0 unblocks NMIs; = 1 leaves them; with virtual NMIs it clears virtual-NMI blocking
+        if (c.vmx.nonRoot && (c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_NMI_EXITING) != 0) {
+            if ((c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) c.vmx.virtualNmiBlocked = false;
+        } else {
+            c.nmiBlocked = false;
+        }
         c.kick();
         if (!protectedMode()) {
             long ip = it.peek(osz, 0);

@@ -40,6 +40,59 @@ final class VmExits {
         loadExitMsrs(c, v);
     }
 
+    static final int EXTERNAL_INTERRUPT = 1, INTERRUPT_WINDOW = 7, NMI_WINDOW = 8;
+    static final int EXIT_ACK_INTERRUPT = 1 << 15;
+
+    /**
+     * Events at an instruction boundary in VMX non-root operation, in the priority of
+     * VMX-FACTS.md: NMI-window exit > NMI (exit with "NMI exiting") > interrupt-window exit >
+     * external interrupt (exit with "external-interrupt exiting"). Returns true when a VM exit
+     * happened; NMIs and interrupts that do not exit are left to normal delivery to the guest.
+     */
+    static boolean boundary(Cpu c, int blocking) {
+        Vmcs v = c.vmx.current;
+        long pin = v.get(0x4000), proc = v.get(0x4002);
+        boolean virtualNmis = (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
+        boolean movss = (blocking & Cpu.BLOCK_MOVSS) != 0, sti = (blocking & Cpu.BLOCK_STI) != 0;
+        if (c.activity == Cpu.WAIT_SIPI) return false; // only SIPI leaves wait-for-SIPI
+        // NMI window: no virtual-NMI blocking, no MOV-SS blocking, STI blocking as the profile says
+        boolean stiBlocksWindow = sti && "wait".equals(c.profile.choice("nmi-window-under-sti"));
+        if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && virtualNmis && !c.vmx.virtualNmiBlocked && !movss && !stiBlocksWindow) {
+            exit(c, NMI_WINDOW, 0, 0);
+            return true;
+        }
+        if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !c.nmiBlocked && !movss) {
+            c.nmiPending = false;
+            // from HLT: RIP is already after the HLT and the activity state HLT is saved (real hardware)
+            exit(c, EXCEPTION_OR_NMI, 0, 0);
+            v.set(EXIT_INTERRUPTION_INFO, 0x80000202L);
+            c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
+            return true;
+        }
+        if ((proc & (1 << 2)) != 0 && (c.fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
+            exit(c, INTERRUPT_WINDOW, 0, 0);
+            return true;
+        }
+        // with external-interrupt exiting, RFLAGS.IF does not block; STI and MOV SS still do
+        if ((pin & 1) != 0 && blocking == 0 && c.apic.hasPendingInterrupt()) {
+            boolean ack = (v.get(0x400C) & EXIT_ACK_INTERRUPT) != 0;
+            int vector = ack ? c.apic.acknowledge() : -1;
+            exit(c, EXTERNAL_INTERRUPT, 0, 0);
+            v.set(EXIT_INTERRUPTION_INFO, ack ? 0x80000000L | vector : 0);
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether a halted guest has something that ends its HLT by a VM exit (for the scheduler). */
+    static boolean wakesHalted(Cpu c) {
+        Vmcs v = c.vmx.current;
+        long pin = v.get(0x4000), proc = v.get(0x4002);
+        if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
+        if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !c.nmiBlocked) return true;
+        return (pin & 1) != 0 && c.apic.hasPendingInterrupt();
+    }
+
     /** The exception bitmap decides; for #PF the error-code mask/match selects the bit or its inverse (SDM Vol.3C 25.6.3). */
     static boolean exceptionExits(Cpu c, CpuFault f) {
         Vmcs v = c.vmx.current;

@@ -98,6 +98,7 @@ final class VmxOps {
         VmEntry.loadGuestState(c, v);
         if (launch) v.launched = true;
         c.vmx.nonRoot = true;
+        c.kick(); // window exits are checked before the first guest instruction
     }
 
     /**

@@ -148,4 +148,91 @@ class VmRunTest {
         assertEquals((0x3F8L << 16), v.get(0x6400), "size 1, OUT, DX operand, port 0x3F8");
         assertEquals("", t.machine.serial().text(), "the byte was not written");
     }
+
+    /** Enters the guest and runs until the exit (or the step budget ends); returns whether it exited. */
+    boolean enterAndRun(String insn, int steps) {
+        t.load(TestCpu.CODE, TestCpu.assemble(insn));
+        c.rip = TestCpu.CODE;
+        c.activity = Cpu.ACTIVE;
+        c.run(1);
+        for (int i = 0; i < steps && c.vmx.nonRoot; i++) c.run(1);
+        return !c.vmx.nonRoot;
+    }
+
+    static final int NMI_EXITING = VmEntryChecks.PIN_NMI_EXITING, VIRTUAL_NMIS = VmEntryChecks.PIN_VIRTUAL_NMIS;
+
+    @Test
+    void nmiExitingExitsWithNmiInfoAndLeavesTheHostNmiBlocked() {
+        t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
+        v.set(0x4000, v.get(0x4000) | NMI_EXITING);
+        assertFalse(enterAndRun("vmlaunch", 5));
+        c.raiseNmi();
+        c.run(1);
+        assertFalse(c.vmx.nonRoot);
+        assertEquals(0, v.get(0x4402), "exit reason 0");
+        assertEquals(0x80000202L, v.get(0x4404), "an NMI");
+        assertTrue(c.nmiBlocked, "NMIs stay blocked in the host until it executes IRET");
+        assertEquals(HOST + 1, c.rip, "the host ran its HLT at host RIP");
+    }
+
+    @Test
+    void nmiExitFromHltReportsRipAfterHltAndActivityHlt() {
+        t.load(GUEST, TestCpu.assemble("hlt\nnop"));
+        v.set(0x4000, v.get(0x4000) | NMI_EXITING);
+        assertFalse(enterAndRun("vmlaunch", 3));
+        assertEquals(Cpu.HLT, c.activity);
+        assertFalse(c.runnable());
+        c.raiseNmi();
+        assertTrue(c.runnable(), "the NMI exit wakes the halted guest");
+        c.run(1);
+        assertEquals(0, v.get(0x4402));
+        assertEquals(GUEST + 1, v.get(0x681E), "RIP after the HLT");
+        assertEquals(1, v.get(0x4826), "activity state HLT (kvm-2022 profile: hlt)");
+    }
+
+    @Test
+    void nmiWindowExitsBeforeTheFirstGuestInstructionWhenNothingBlocks() {
+        v.set(0x4000, v.get(0x4000) | NMI_EXITING | VIRTUAL_NMIS);
+        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_NMI_WINDOW);
+        assertTrue(enterAndRun("vmlaunch", 1));
+        assertEquals(8, v.get(0x4402), "NMI window");
+        assertEquals(GUEST, v.get(0x681E), "no guest instruction ran");
+    }
+
+    @Test
+    void virtualNmiBlockingHoldsTheWindowUntilTheGuestIrets() {
+        byte[] guest = TestCpu.assemble(String.join("\n", "mov %rsp, %rax", "pushq $0x10", "push %rax", "pushfq",
+                "pushq $0x08", "lea 1f(%rip), %rcx", "push %rcx", "iretq", "1: jmp 1b"));
+        t.load(GUEST, guest);
+        v.set(0x4000, v.get(0x4000) | NMI_EXITING | VIRTUAL_NMIS);
+        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(0x4824, 8); // blocking by NMI (virtual)
+        assertTrue(enterAndRun("vmlaunch", 20));
+        assertEquals(8, v.get(0x4402));
+        long after = v.get(0x681E);
+        assertEquals(0, v.get(0x4824) & 8, "the guest IRET cleared virtual-NMI blocking");
+        assertEquals(GUEST + guest.length - 2, after, "the window opened right after the IRET (at the final 2-byte jmp)");
+    }
+
+    @Test
+    void interruptWindowAfterSti() {
+        t.load(GUEST, TestCpu.assemble("sti\nnop\n1: jmp 1b"));
+        v.set(0x4002, v.get(0x4002) | (1 << 2));
+        assertTrue(enterAndRun("vmlaunch", 5));
+        assertEquals(7, v.get(0x4402), "interrupt window");
+        assertEquals(GUEST + 2, v.get(0x681E), "after the instruction in the STI shadow");
+    }
+
+    @Test
+    void externalInterruptExitingWithAcknowledge() {
+        t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
+        c.apic.mmioWrite(0xFEE000F0L, 4, 0x1FF);
+        v.set(0x4000, v.get(0x4000) | 1);
+        v.set(0x400C, v.get(0x400C) | (1 << 15));
+        assertFalse(enterAndRun("vmlaunch", 3));
+        c.apic.raiseFixed(0x41);
+        c.run(1);
+        assertEquals(1, v.get(0x4402), "external interrupt, although guest RFLAGS.IF = 0");
+        assertEquals(0x80000041L, v.get(0x4404), "acknowledged on exit");
+    }
 }
