@@ -32,6 +32,16 @@ final class Interrupts {
         deliver(f.vector, HW_EXCEPTION, f.hasError, f.error, rip, rip, f.address);
     }
 
+    /**
+     * Event injection on VM entry (SDM Vol.3C 26.6): delivered through the guest's IDT as if it
+     * occurred at the guest RIP; software types return after the instruction length.
+     */
+    void deliverInjected(int vector, int type, boolean hasErr, int err, long guestRip, long length) {
+        boolean software = type == SW_INTERRUPT || type == SW_EXCEPTION || type == PRIV_SW_EXCEPTION;
+        long ret = software ? guestRip + length : guestRip;
+        deliver(vector, type, hasErr, err, ret, guestRip, c.cr2);
+    }
+
     /** A #DB trap (single step): the saved RIP is the next instruction. */
     void deliverDebugTrap() {
         if (c.observer != null) c.observer.exception(c, CpuFault.DB, false, 0, c.rip);

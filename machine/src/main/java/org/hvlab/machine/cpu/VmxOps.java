@@ -94,11 +94,27 @@ final class VmxOps {
                 return;
             }
         }
-        if ((v.get(0x4016) & 0x80000000L) != 0) throw CpuFault.ud(); // event injection is not modelled yet
+        long info = v.get(0x4016);
+        if ((info & 0x80000000L) != 0 && ((info >>> 8) & 7) == 7) throw CpuFault.ud(); // the MTF pseudo-event is not modelled yet
         VmEntry.loadGuestState(c, v);
         if (launch) v.launched = true;
         c.vmx.nonRoot = true;
         c.kick(); // window exits are checked before the first guest instruction
+        if ((info & 0x80000000L) != 0) inject(v, info);
+    }
+
+    /** 26.6: deliver the injected event now; an NMI sets (virtual-)NMI blocking as a real NMI delivery would. */
+    private void inject(Vmcs v, long info) {
+        int vector = (int) info & 0xFF, type = (int) (info >>> 8) & 7;
+        if (type == Interrupts.NMI) {
+            if ((v.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) c.vmx.virtualNmiBlocked = true;
+            else c.nmiBlocked = true;
+        }
+        c.rip = c.nrip;
+        c.shadow = 0; // the injected event is delivered; blocking by STI/MOV SS does not survive it
+        c.ints.deliverInjected(vector, type, (info & 0x800) != 0, (int) v.get(0x4018), c.rip, v.get(0x401A));
+        c.nrip = c.rip;
+        c.vmx.lastInjection = info;
     }
 
     /**

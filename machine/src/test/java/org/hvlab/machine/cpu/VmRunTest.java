@@ -235,4 +235,71 @@ class VmRunTest {
         assertEquals(1, v.get(0x4402), "external interrupt, although guest RFLAGS.IF = 0");
         assertEquals(0x80000041L, v.get(0x4404), "acknowledged on exit");
     }
+
+    static final long GUEST_IDT = 0x540000, GUEST_HANDLER = 0x548000;
+
+    /** A guest IDT whose every gate leads to a handler that counts in R15, records the frame's RIP in R14 and IRETs. */
+    void guestIdt() {
+        var m = t.machine.memory();
+        for (int vec = 0; vec < 256; vec++) {
+            long h = GUEST_HANDLER;
+            m.write64(GUEST_IDT + vec * 16L, (h & 0xFFFF) | (0x08L << 16) | (0xEEL << 40) | ((h & 0xFFFF0000L) << 32));
+            m.write64(GUEST_IDT + vec * 16L + 8, 0);
+        }
+        t.load(GUEST_HANDLER, TestCpu.assemble("inc %r15\nmov (%rsp), %r14\niretq"));
+        v.set(0x6818, GUEST_IDT);
+        v.set(0x4812, 0xFFF);
+        t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
+        c.r[15] = 0;
+    }
+
+    @Test
+    void injectedHardwareExceptionAndSoftwareInterruptUseTheGuestIdt() {
+        guestIdt();
+        v.set(0x4016, 0x80000306L); // #UD
+        assertFalse(enterAndRun("vmlaunch", 2));
+        assertEquals(1, c.r[15], "the guest's handler ran");
+        assertEquals(GUEST, c.r[14], "a fault frame: RIP of the guest instruction");
+        assertEquals(0x80000306L, c.vmx.current.get(0x4016), "the valid bit stays set until the next VM exit");
+    }
+
+    @Test
+    void injectedSoftwareInterruptReturnsAfterTheInstructionLength() {
+        guestIdt();
+        v.set(0x4016, 0x80000480L); // INT 0x80
+        v.set(0x401A, 2);
+        assertFalse(enterAndRun("vmlaunch", 2));
+        assertEquals(GUEST + 2, c.r[14]);
+    }
+
+    @Test
+    void injectedNmiSetsVirtualNmiBlockingUntilTheGuestIrets() {
+        guestIdt();
+        v.set(0x4000, v.get(0x4000) | NMI_EXITING | VIRTUAL_NMIS);
+        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(0x4016, 0x80000202L);
+        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
+        c.rip = TestCpu.CODE;
+        c.run(1);
+        assertTrue(c.vmx.nonRoot);
+        assertTrue(c.vmx.virtualNmiBlocked, "injecting an NMI with virtual NMIs sets virtual-NMI blocking");
+        c.run(1); // the handler's first instruction: no NMI-window exit while blocked
+        assertTrue(c.vmx.nonRoot);
+        for (int i = 0; i < 5 && c.vmx.nonRoot; i++) c.run(1);
+        assertFalse(c.vmx.nonRoot);
+        assertEquals(8, v.get(0x4402), "the window opens after the guest's IRET");
+        assertEquals(GUEST, v.get(0x681E), "back at the interrupted instruction");
+        assertEquals(1, c.r[15]);
+    }
+
+    @Test
+    void withoutVirtualNmisAnNmiCanBeInjectedIntoAnNmiBlockedGuest() {
+        // seed 000 / bug 025: no check forbids it, so the guest gets an NMI inside its NMI handler
+        guestIdt();
+        v.set(0x4824, 8); // the guest is NMI-blocked
+        v.set(0x4016, 0x80000202L);
+        assertFalse(enterAndRun("vmlaunch", 2));
+        assertEquals(1, c.r[15], "delivered despite the guest's NMI blocking");
+        assertTrue(c.nmiBlocked);
+    }
 }
