@@ -200,7 +200,10 @@ final class Interpreter {
             }
             case Op.LAHF -> c.setReg(16 + Cpu.RAX, 1, (f.get() & (SF | ZF | AF | PF | CF)) | 2);
             case Op.NOP, Op.FENCE -> { }
-            case Op.PAUSE -> c.pauseHint();
+            case Op.PAUSE -> {
+                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 30)) != 0) { VmExits.exit(c, 40, 0, in.len); return; }
+                c.pauseHint();
+            }
             case Op.CLFLUSH -> c.read(in.seg, ea(in), 1);
             case Op.XLAT -> {
                 long a = (r[Cpu.RBX] + (r[Cpu.RAX] & 0xFF)) & mask(in.asz);

@@ -117,6 +117,10 @@ final class SystemOps {
             }
             case Op.RDTSC, Op.RDTSCP -> {
                 if ((c.cr4 & Cpu.CR4_TSD) != 0 && c.cpl != 0) throw CpuFault.gp0();
+                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 12)) != 0) {
+                    VmExits.exit(c, in.op == Op.RDTSC ? VmExits.RDTSC : 51, 0, in.len);
+                    return;
+                }
                 long t = c.tsc();
                 c.setReg(Cpu.RAX, 4, t & 0xFFFFFFFFL);
                 c.setReg(Cpu.RDX, 4, t >>> 32);
@@ -124,18 +128,37 @@ final class SystemOps {
             }
             case Op.MOV_R_CR -> {
                 requireCpl0();
-                c.setReg(in.rm, in.osz, readCr(in.reg));
+                long val = readCr(in.reg);
+                if (c.vmx.nonRoot) {
+                    if (NonRootCr.movFrom(c, in, in.reg)) return;
+                    val = NonRootCr.read(c, in.reg, val);
+                }
+                c.setReg(in.rm, in.osz, val);
             }
             case Op.MOV_CR_R -> {
                 requireCpl0();
-                writeCr(in.reg, c.reg(in.rm, in.osz));
+                long val = c.reg(in.rm, in.osz);
+                if (c.vmx.nonRoot) {
+                    readCr(in.reg); // #UD for a CR that does not exist comes before the exit
+                    if (NonRootCr.movTo(c, in, in.reg, val)) return;
+                    if (in.reg == 0 || in.reg == 4) val = NonRootCr.merge(c, in.reg, val);
+                }
+                writeCr(in.reg, val);
             }
             case Op.MOV_R_DR -> {
                 requireCpl0();
+                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 23)) != 0) {
+                    VmExits.exit(c, NonRootCr.MOV_DR, drIndex(in.reg) | (1 << 4) | ((long) in.rm << 8), in.len);
+                    return;
+                }
                 c.setReg(in.rm, in.osz, c.dr[drIndex(in.reg)]);
             }
             case Op.MOV_DR_R -> {
                 requireCpl0();
+                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 23)) != 0) {
+                    VmExits.exit(c, NonRootCr.MOV_DR, drIndex(in.reg) | ((long) in.rm << 8), in.len);
+                    return;
+                }
                 int n = drIndex(in.reg);
                 long v = c.reg(in.rm, in.osz);
                 if ((n == 6 || n == 7) && (v >>> 32) != 0) throw CpuFault.gp0();
@@ -170,19 +193,34 @@ final class SystemOps {
                 int sel = in.op == Op.STR ? c.tr.selector : c.ldtr.selector;
                 it.writeE(in, in.mem ? 2 : in.osz, sel);
             }
-            case Op.SMSW -> it.writeE(in, in.mem ? 2 : in.osz, c.cr0);
+            case Op.SMSW -> it.writeE(in, in.mem ? 2 : in.osz, c.vmx.nonRoot ? NonRootCr.read(c, 0, c.cr0) : c.cr0);
             case Op.LMSW -> {
                 requireCpl0();
                 long v = it.readE(in, 2) & 0xF;
+                if (c.vmx.nonRoot) {
+                    if (NonRootCr.lmsw(c, in, v)) return;
+                    v = NonRootCr.merge(c, 0, (c.cr0 & ~0xFL) | v) & 0xF;
+                }
                 long pe = c.cr0 & Cpu.CR0_PE; // LMSW cannot clear PE
                 writeCr(0, (c.cr0 & ~0xEL & ~1L) | v | pe);
             }
             case Op.INVLPG -> {
                 requireCpl0();
+                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 9)) != 0) {
+                    VmExits.exit(c, VmExits.INVLPG, it.ea(in) + (c.m64 && in.seg >= Segment.FS ? c.seg[in.seg].base : 0), in.len);
+                    return;
+                }
                 c.flushTlb(); // flushing more than the one page is allowed (SDM Vol.3A 4.10.4.1)
             }
             case Op.WBINVD, Op.INVD -> requireCpl0();
-            case Op.CLTS -> { requireCpl0(); c.cr0 &= ~Cpu.CR0_TS; }
+            case Op.CLTS -> {
+                requireCpl0();
+                if (c.vmx.nonRoot) {
+                    if (NonRootCr.clts(c, in)) return;
+                    if ((c.vmx.current.get(0x6000) & Cpu.CR0_TS) != 0) break; // host-owned TS with shadow 0: no change
+                }
+                c.cr0 &= ~Cpu.CR0_TS;
+            }
             case Op.SWAPGS -> {
                 requireCpl0();
                 long t = c.seg[Segment.GS].base;

@@ -302,4 +302,41 @@ class VmRunTest {
         assertEquals(1, c.r[15], "delivered despite the guest's NMI blocking");
         assertTrue(c.nmiBlocked);
     }
+
+    @Test
+    void cr0MaskAndShadow() {
+        t.load(GUEST, TestCpu.assemble("mov %cr0, %rax\nmov %rax, %cr0\nmov %rax, %rbx\nor $0x20, %rax\nmov %rax, %cr0"));
+        v.set(0x6000, Cpu.CR0_NE); // the host owns CR0.NE
+        v.set(0x6004, 0);          // and the guest reads it as 0
+        assertTrue(enterAndRun("vmlaunch", 10));
+        assertEquals(0, c.r[Cpu.RBX] & Cpu.CR0_NE, "the guest read the shadow");
+        assertEquals(28, v.get(0x4402), "CR access: only the write that differs from the shadow exits");
+        assertEquals(0x000, v.get(0x6400), "CR0, MOV to CR, RAX");
+        assertEquals(Cpu.CR0_NE, v.get(0x6800) & Cpu.CR0_NE, "the host-owned bit kept its value in the guest CR0");
+        assertEquals(GUEST + 9 + 4, v.get(0x681E), "RIP at the exiting MOV to CR0");
+    }
+
+    @Test
+    void cr3LoadExitingSparesTargetValues() {
+        t.load(GUEST, TestCpu.assemble("mov $0x1000, %rdx\nmov %rdx, %cr3\nmov $0x5000, %rsi\nmov %rsi, %cr3"));
+        v.set(0x4002, v.get(0x4002) | NonRootCr.CR3_LOAD);
+        v.set(0x400A, 1);
+        v.set(0x6008, 0x1000);
+        assertTrue(enterAndRun("vmlaunch", 10));
+        assertEquals(28, v.get(0x4402));
+        assertEquals(3 | (6 << 8), v.get(0x6400), "CR3, MOV to CR, RSI");
+    }
+
+    @Test
+    void rdtscInvlpgPauseAndMovDrExiting() {
+        String[][] cases = {{"rdtsc", "12", "16"}, {"invlpg 0x1234", "9", "14"}, {"pause", "30", "40"}, {"mov %dr7, %rax", "23", "29"}};
+        for (String[] k : cases) {
+            setUp();
+            t.load(GUEST, TestCpu.assemble(k[0]));
+            v.set(0x4002, v.get(0x4002) | (1L << Integer.parseInt(k[1])));
+            assertTrue(enterAndRun("vmlaunch", 3), k[0]);
+            assertEquals(Long.parseLong(k[2]), v.get(0x4402), k[0]);
+        }
+        assertEquals(7 | (1 << 4), v.get(0x6400), "MOV from DR7 into RAX");
+    }
 }
