@@ -172,10 +172,11 @@ public final class VmcsFields {
 
     private static final List<VmcsField> ALL;
     private static final Map<Integer, VmcsField> BY_ENCODING = new HashMap<>();
-    /** Slot of each field in a VMCS's value array. */
-    private static final Map<Integer, Integer> SLOT = new HashMap<>();
+    /** Slot of each field in a VMCS's value array, indexed by encoding (all encodings are below 0x7000); -1 if none. */
+    private static final short[] SLOT = new short[0x7000];
 
     static {
+        java.util.Arrays.fill(SLOT, (short) -1);
         List<VmcsField> all = new ArrayList<>();
         for (String line : TABLE.strip().split("\n")) {
             String l = line.strip();
@@ -184,7 +185,7 @@ public final class VmcsFields {
             int cut = rest.lastIndexOf(' ');
             VmcsField f = new VmcsField(enc, rest.substring(0, cut).strip(), rest.substring(cut + 1));
             if (BY_ENCODING.put(enc, f) != null) throw new ExceptionInInitializerError("duplicate VMCS field " + l);
-            SLOT.put(enc, all.size());
+            SLOT[enc] = (short) all.size();
             all.add(f);
         }
         ALL = Collections.unmodifiableList(all);
@@ -207,7 +208,6 @@ public final class VmcsFields {
 
     /** Slot of a field in {@link Vmcs} storage, or -1. */
     public static int slot(int encoding) {
-        Integer s = SLOT.get(encoding);
-        return s == null ? -1 : s;
+        return encoding >= 0 && encoding < SLOT.length ? SLOT[encoding] : -1;
     }
 }
