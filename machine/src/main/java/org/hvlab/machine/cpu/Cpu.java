@@ -66,6 +66,8 @@ public final class Cpu {
     boolean initPending;
     /** The vector of an accepted SIPI not yet acted on, or -1. */
     int sipiVector = -1;
+    /** Set by an IRET that unblocked (virtual) NMIs, for bit 12 of a fault exit during that IRET. */
+    boolean iretUnblockedNmi;
     /** STI/MOV-SS blocking in force when the current instruction began (VM entry checks it). */
     int blockingAtStart;
     /** Set when anything may need attention at the next boundary. */
@@ -388,6 +390,7 @@ public final class Cpu {
     /** One instruction, or the delivery of the fault it raised. */
     void step() {
         blockingAtStart = shadow;
+        if (iretUnblockedNmi) iretUnblockedNmi = false;
         shadow = 0; // a shadow covers only the boundary right after the instruction that set it
         long startRip = rip;
         try {

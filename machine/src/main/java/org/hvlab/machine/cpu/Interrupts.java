@@ -73,6 +73,13 @@ final class Interrupts {
             if (vector == CpuFault.PF && type == HW_EXCEPTION) c.cr2 = cr2;
             deliverOnce(vector, type, hasErr, err, retRip);
         } catch (CpuFault second) {
+            if (c.vmx.nonRoot && VmExits.exceptionExits(c, second)) {
+                // a fault during delivery that the hypervisor intercepts: the exit reports the event
+                // being delivered as IDT-vectoring information (SDM Vol.3C 27.2.4)
+                c.rip = faultRip;
+                VmExits.exceptionExitDuringDelivery(c, second, vector, type, hasErr, err, retRip - faultRip);
+                return;
+            }
             boolean first = type == HW_EXCEPTION;
             if (first && vector == CpuFault.DF) {
                 shutdown("triple fault: " + second.getMessage() + " while delivering #DF");

@@ -547,8 +547,12 @@ final class SystemOps {
     void iret(int osz) {
         // guest IRET (VMX-FACTS.md): NMI exiting = 0 unblocks NMIs; = 1 leaves them; with virtual NMIs it clears virtual-NMI blocking
         if (c.vmx.nonRoot && (c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_NMI_EXITING) != 0) {
-            if ((c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) c.vmx.virtualNmiBlocked = false;
+            if ((c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) {
+                c.iretUnblockedNmi = c.vmx.virtualNmiBlocked;
+                c.vmx.virtualNmiBlocked = false;
+            }
         } else {
+            c.iretUnblockedNmi = c.vmx.nonRoot && c.nmiBlocked;
             c.nmiBlocked = false;
         }
         c.kick();

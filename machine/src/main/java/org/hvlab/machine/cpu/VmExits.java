@@ -107,10 +107,21 @@ final class VmExits {
     /** Exit reason 0 for a hardware exception: interruption information, error code, #PF address as qualification (27.2). */
     static void exceptionExit(Cpu c, CpuFault f) {
         Vmcs v = c.vmx.current;
-        long info = 0x80000000L | (3 << 8) | f.vector | (f.hasError ? 0x800 : 0);
+        long info = 0x80000000L | (3 << 8) | f.vector | (f.hasError ? 0x800 : 0)
+                | (c.iretUnblockedNmi ? 0x1000 : 0); // bit 12: the faulting IRET had unblocked NMIs (27.2.3)
         exit(c, EXCEPTION_OR_NMI, f.vector == CpuFault.PF ? f.address : 0, 0);
         v.set(EXIT_INTERRUPTION_INFO, info);
         v.set(EXIT_INTERRUPTION_ERROR, f.error & 0xFFFFFFFFL);
+    }
+
+    /** An exception exit while delivering another event: IDT-vectoring information and error code (27.2.4). */
+    static void exceptionExitDuringDelivery(Cpu c, CpuFault f, int vector, int type, boolean hasErr, int err, long length) {
+        Vmcs v = c.vmx.current;
+        boolean software = type == Interrupts.SW_INTERRUPT || type == Interrupts.SW_EXCEPTION || type == Interrupts.PRIV_SW_EXCEPTION;
+        exceptionExit(c, f);
+        v.set(0x4408, 0x80000000L | ((long) type << 8) | vector | (hasErr ? 0x800 : 0));
+        v.set(0x440A, err & 0xFFFFFFFFL);
+        if (software) v.set(INSN_LENGTH, length);
     }
 
     /** 27.4: the VM-exit MSR-store list; a failure is a VMX abort with indicator 1. */

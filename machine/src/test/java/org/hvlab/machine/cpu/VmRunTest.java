@@ -339,4 +339,32 @@ class VmRunTest {
         }
         assertEquals(7 | (1 << 4), v.get(0x6400), "MOV from DR7 into RAX");
     }
+
+    @Test
+    void faultWhileDeliveringAnInjectedNmiReportsIdtVectoringInformation() {
+        long idt = 0x7F00_0000_0000L; // not mapped: reading the NMI gate faults
+        v.set(0x6818, idt);
+        v.set(0x4812, 0xFFF);
+        v.set(0x4004, 1 << 14); // #PF exits
+        v.set(0x4016, 0x80000202L);
+        t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
+        assertTrue(enterAndRun("vmlaunch", 2));
+        assertEquals(0, v.get(0x4402));
+        assertEquals(0x80000B0EL, v.get(0x4404), "the #PF that exited");
+        assertEquals(idt + 2 * 16, v.get(0x6400), "qualification: the faulting linear address");
+        assertEquals(0x80000202L, v.get(0x4408), "IDT-vectoring information: the NMI being delivered");
+        assertEquals(GUEST, v.get(0x681E));
+    }
+
+    @Test
+    void faultingIretThatUnblockedVirtualNmisSetsBit12() {
+        v.set(0x4000, v.get(0x4000) | NMI_EXITING | VIRTUAL_NMIS);
+        v.set(0x4824, 8); // virtual-NMI blocking: the guest is in its NMI handler
+        v.set(0x4004, 1 << 14);
+        t.load(GUEST, TestCpu.assemble("mov $0x7f0000000000, %rsp\niretq"));
+        assertTrue(enterAndRun("vmlaunch", 4));
+        assertEquals(0x80001B0EL, v.get(0x4404), "#PF with bit 12, NMI unblocking due to IRET");
+        assertEquals(0, v.get(0x4824) & 8, "the IRET unblocked: the hypervisor must set bit 3 again (VMX-FACTS.md)");
+        assertEquals(0, v.get(0x4408) & 0x80000000L, "not during event delivery");
+    }
 }
