@@ -4,15 +4,82 @@ package org.hvlab.machine.vmx;
  * Checks of the guest-state area that make VM entry fail with exit reason 33 (SDM Vol.3C
  * 26.3.1; VMX-FACTS.md). Returns {@link #OK} or the exit qualification: 0 for most failures,
  * 3 for NMI injection under STI blocking where the profile says so, 4 for an invalid VMCS link
- * pointer. Modelled so far: control registers, debug and EFER, RIP and RFLAGS, activity and
- * interruptibility state with the event-injection rules, the link pointer. Not yet: the
- * segment-register, GDTR/IDTR and PDPTE checks.
+ * pointer. Modelled: control registers, debug and EFER, segment registers (not in
+ * virtual-8086 mode, which the machine does not model), GDTR/IDTR, RIP and RFLAGS, activity and
+ * interruptibility state with the event-injection rules, the link pointer's alignment. Not yet:
+ * PDPTEs and the revision of the VMCS the link pointer names.
  */
 public final class GuestStateChecks {
     public static final int OK = -1, QUAL_DEFAULT = 0, QUAL_NMI_UNDER_STI = 3, QUAL_LINK_POINTER = 4;
     static final int ENTRY_LOAD_DEBUG = 1 << 2, ENTRY_LOAD_EFER = 1 << 15;
 
     private GuestStateChecks() {}
+
+    static final int UNUSABLE = 1 << 16;
+
+    /** G must match the limit (SDM 26.3.1.2): limit[11:0] not all ones needs G=0, limit[31:20] non-zero needs G=1. */
+    private static boolean granularityOk(long limit, long ar) {
+        boolean g = (ar & (1 << 15)) != 0;
+        if ((limit & 0xFFF) != 0xFFF && g) return false;
+        return (limit >>> 20) == 0 || g;
+    }
+
+    /** 26.3.1.2 for a guest that is not in virtual-8086 mode. */
+    static boolean segmentsValid(Vmcs v, boolean ia32e, boolean unrestricted, long cr0) {
+        int csSel = (int) v.get(0x0802), ssSel = (int) v.get(0x0804);
+        long csAr = v.get(0x4816), ssAr = v.get(0x4818);
+        long trAr = v.get(0x4822), ldtrAr = v.get(0x4820);
+        // selectors
+        if ((v.get(0x080E) & 4) != 0) return false;
+        if ((ldtrAr & UNUSABLE) == 0 && (v.get(0x080C) & 4) != 0) return false;
+        if (!unrestricted && (ssSel & 3) != (csSel & 3)) return false;
+        // bases
+        for (int enc : new int[] {0x6814, 0x680E, 0x6810}) if (!VmEntryChecks.canonical(v.get(enc))) return false;
+        if ((ldtrAr & UNUSABLE) == 0 && !VmEntryChecks.canonical(v.get(0x6812))) return false;
+        if ((v.get(0x6808) >>> 32) != 0) return false;
+        int[][] data = {{0x4818, 0x680A}, {0x481A, 0x680C}, {0x4814, 0x6806}};
+        for (int[] d : data) if ((v.get(d[0]) & UNUSABLE) == 0 && (v.get(d[1]) >>> 32) != 0) return false;
+        // CS
+        int csType = (int) csAr & 0xF;
+        if (!(csType == 9 || csType == 11 || csType == 13 || csType == 15 || (unrestricted && csType == 3))) return false;
+        if ((csAr & 0x10) == 0 || (csAr & 0x80) == 0 || (csAr & 0xF00) != 0 || (csAr & 0xFFFE0000L) != 0) return false;
+        int csDpl = (int) (csAr >> 5) & 3, ssDpl = (int) (ssAr >> 5) & 3;
+        if ((csType == 9 || csType == 11) && csDpl != ssDpl) return false;
+        if ((csType == 13 || csType == 15) && csDpl > ssDpl) return false;
+        if (csType == 3 && csDpl != 0) return false;
+        if (ia32e && (csAr & (1 << 13)) != 0 && (csAr & (1 << 14)) != 0) return false; // L and D/B
+        if (!granularityOk(v.get(0x4802), csAr)) return false;
+        // SS
+        if ((ssAr & UNUSABLE) == 0) {
+            int t = (int) ssAr & 0xF;
+            if ((t != 3 && t != 7) || (ssAr & 0x10) == 0 || (ssAr & 0x80) == 0 || (ssAr & 0xF00) != 0 || (ssAr & 0xFFFE0000L) != 0) return false;
+            if (!granularityOk(v.get(0x4804), ssAr)) return false;
+        }
+        if (!unrestricted && ssDpl != (ssSel & 3)) return false;
+        if ((cr0 & 1) == 0 && ssDpl != 0) return false;
+        // DS, ES, FS, GS
+        int[][] others = {{0x4814, 0x4800, 0x0800}, {0x481A, 0x4806, 0x0806}, {0x481C, 0x4808, 0x0808}, {0x481E, 0x480A, 0x080A}};
+        for (int[] o : others) {
+            long ar = v.get(o[0]);
+            if ((ar & UNUSABLE) != 0) continue;
+            if ((ar & 1) == 0 || ((ar & 8) != 0 && (ar & 2) == 0)) return false; // accessed; code must be readable
+            if ((ar & 0x10) == 0 || (ar & 0x80) == 0 || (ar & 0xF00) != 0 || (ar & 0xFFFE0000L) != 0) return false;
+            int type = (int) ar & 0xF;
+            if (!unrestricted && type <= 11 && ((ar >> 5) & 3) < (v.get(o[2]) & 3)) return false;
+            if (!granularityOk(v.get(o[1]), ar)) return false;
+        }
+        // TR: a busy TSS (64-bit in IA-32e mode), usable
+        int trType = (int) trAr & 0xF;
+        if (ia32e ? trType != 11 : (trType != 3 && trType != 11)) return false;
+        if ((trAr & 0x10) != 0 || (trAr & 0x80) == 0 || (trAr & 0xF00) != 0 || (trAr & 0xFFFE0000L) != 0) return false;
+        if (!granularityOk(v.get(0x480E), trAr)) return false;
+        // LDTR, if usable
+        if ((ldtrAr & UNUSABLE) == 0) {
+            if ((ldtrAr & 0xF) != 2 || (ldtrAr & 0x10) != 0 || (ldtrAr & 0x80) == 0 || (ldtrAr & 0xF00) != 0 || (ldtrAr & 0xFFFE0000L) != 0) return false;
+            if (!granularityOk(v.get(0x480C), ldtrAr)) return false;
+        }
+        return true;
+    }
 
     public static int check(Vmcs v, CpuProfile p, int physWidth) {
         long entry = v.get(0x4012), pin = v.get(0x4000), proc = v.get(0x4002);
@@ -37,6 +104,10 @@ public final class GuestStateChecks {
             if (((efer & (1 << 10)) != 0) != ia32e) return QUAL_DEFAULT;
             if ((cr0 & 0x80000000L) != 0 && ((efer & (1 << 8)) != 0) != ia32e) return QUAL_DEFAULT;
         }
+        if (!segmentsValid(v, ia32e, unrestricted, cr0)) return QUAL_DEFAULT;
+        // 26.3.1.3 GDTR and IDTR
+        if (!VmEntryChecks.canonical(v.get(0x6816)) || !VmEntryChecks.canonical(v.get(0x6818))) return QUAL_DEFAULT;
+        if ((v.get(0x4810) >>> 16) != 0 || (v.get(0x4812) >>> 16) != 0) return QUAL_DEFAULT;
         // 26.3.1.4 RIP and RFLAGS
         boolean csL = (v.get(0x4816) & (1 << 13)) != 0;
         long rip = v.get(0x681E), rflags = v.get(0x6820);

@@ -50,8 +50,14 @@ class VmEntryCheckTest {
         v.set(0x6800, c.cr0);
         v.set(0x6804, c.cr4);
         v.set(0x6802, 0x1000);
-        v.set(0x4816, 0xA09B);
-        v.set(0x4818, 0xC093);
+        for (int sg = 0; sg < 6; sg++) {
+            v.set(VmEntry.SEL[sg], c.seg[sg].selector);
+            v.set(VmEntry.LIMIT[sg], c.seg[sg].limit);
+            v.set(VmEntry.AR[sg], c.seg[sg].attr);
+        }
+        v.set(0x4820, 0x10000); // LDTR unusable
+        v.set(0x480E, 0x67);    // TR: a busy 64-bit TSS
+        v.set(0x4822, 0x8B);
         v.set(0x681E, 0x300000);
         v.set(0x6820, 2);
         v.set(0x2800, -1L);
@@ -309,5 +315,27 @@ class VmEntryCheckTest {
         v.set(0x4014, 513);
         assertEquals(true, failedEntry());
         assertEquals(513, v.get(0x6400));
+    }
+
+    @Test
+    void segmentRegisterChecks() {
+        v.set(0x4822, 0x89); // TR must be busy
+        assertEquals(true, failedEntry());
+        v.set(0x4822, 0x8B);
+        v.set(0x4816, 0xA093); // CS as a data segment
+        assertEquals(true, failedEntry());
+        v.set(0x4816, 0xE09B); // 64-bit CS with D/B set
+        assertEquals(true, failedEntry());
+        v.set(0x4816, 0xA09B);
+        v.set(0x4818, 0xC0F3); // SS DPL 3 with CS DPL 0
+        assertEquals(true, failedEntry());
+        v.set(0x4818, 0xC093);
+        v.set(0x481A, 0xC092); // DS not accessed
+        assertEquals(true, failedEntry());
+        v.set(0x481A, 0xC093);
+        v.set(0x4810, 0x10000); // GDTR limit above 16 bits
+        assertEquals(true, failedEntry());
+        v.set(0x4810, 0x27);
+        assertEquals(false, failedEntry(), "valid again");
     }
 }
