@@ -81,6 +81,14 @@ final class VmxOps {
         if (e == 0) e = org.hvlab.machine.vmx.VmEntryChecks.hostState(v, c.profile, width, c.longModeActive());
         if (e != 0) { vmfail(e); return; }
         int q = org.hvlab.machine.vmx.GuestStateChecks.check(v, c.profile, width);
+        long link = v.get(0x2800);
+        if (q == org.hvlab.machine.vmx.GuestStateChecks.OK && link != -1L) {
+            // the VMCS the link pointer names: our revision, shadow bit = "VMCS shadowing" (26.3.1.5)
+            int rev = c.mem.read32(link);
+            long proc = v.get(0x4002);
+            boolean shadowing = (proc & (1L << 31)) != 0 && (v.get(0x401E) & (1 << 14)) != 0;
+            if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0) != shadowing) q = org.hvlab.machine.vmx.GuestStateChecks.QUAL_LINK_POINTER;
+        }
         if (q != org.hvlab.machine.vmx.GuestStateChecks.OK) {
             VmExits.failedEntry(c, v, VmExits.INVALID_GUEST_STATE, q);
             return;

@@ -262,6 +262,11 @@ class VmEntryCheckTest {
         v.set(0x2800, 0x123);
         assertEquals(true, failedEntry());
         assertEquals(4, v.get(0x6400));
+        v.set(0x2800, 0x720000); // aligned, but no VMCS revision there
+        assertEquals(true, failedEntry());
+        assertEquals(4, v.get(0x6400));
+        t.machine.memory().write32(0x720000, 0x11e57ed0);
+        assertEquals(false, failedEntry(), "a link pointer naming an ordinary VMCS without shadowing is valid");
     }
 
     @Test
