@@ -77,6 +77,14 @@ class GuestsTest {
     }
 
     @Test
+    void vmxbasicRunsAGuestThroughCpuidVmcallAndHltExits() {
+        var r = Guests.run("vmxbasic", 1, 1, "");
+        assertEquals("exit reason=10 len=2\nexit reason=18 len=3\nexit reason=12 len=1\nvmxbasic: ok\n", r.serial());
+        assertEquals(Outcome.EXITED, r.result().outcome());
+        assertEquals(0, r.result().exitStatus());
+    }
+
+    @Test
     void sameSeedSameRunDifferentSeedSameAnswer() {
         var a = Guests.run("smp", 4, 42, "");
         var b = Guests.run("smp", 4, 42, "");
