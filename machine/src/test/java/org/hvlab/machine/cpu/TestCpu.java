@@ -103,6 +103,14 @@ public final class TestCpu {
         return run(CODE, CODE + code.length, 100_000);
     }
 
+    private static byte[] setupCode;
+
+    /** vmxon (%rbx); vmclear 8(%rbx); vmptrld 8(%rbx); vmlaunch — four 4-byte instructions, assembled once. */
+    static synchronized byte[] assemble0() {
+        if (setupCode == null) setupCode = assemble("vmxon (%rbx)\nvmclear 8(%rbx)\nvmptrld 8(%rbx)\nvmlaunch\nnop");
+        return setupCode;
+    }
+
     /** Assembles AT&T-syntax 64-bit code with GNU as (binutils are a build requirement). */
     public static byte[] assemble(String source) {
         try {
