@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /** VMLAUNCH/VMRESUME checks that end in VMfail, in the SDM's order (26.1, 26.2.1, 26.2.2, 26.2.4; VMX-FACTS.md). */
 class VmEntryCheckTest {
-    static final long VMXON = 0x600000, VMCS = 0x601000, PTR = 0x610000;
+    static final long VMCS = VmxFixture.VMCS;
     static final long CF = 1, ZF = 0x40, ARITH = 0x8D5;
     TestCpu t;
     Cpu c;
@@ -20,50 +20,15 @@ class VmEntryCheckTest {
     void setUp() {
         t = new TestCpu();
         c = t.cpu;
-        var m = t.machine.memory();
-        m.write32(VMXON, 0x11e57ed0);
-        m.write32(VMCS, 0x11e57ed0);
-        c.cr4 |= Cpu.CR4_VMXE;
-        m.write64(PTR, VMXON);
-        m.write64(PTR + 8, VMCS);
-        c.r[Cpu.RBX] = PTR;
-        assertEquals(-1, t.exec(TestCpu.assemble("vmxon (%rbx)\nvmclear 8(%rbx)\nvmptrld 8(%rbx)")));
-        v = c.vmx.current;
+        v = VmxFixture.enterVmxRoot(t);
         validControlsAndHost(c.profile);
     }
 
-    /** The minimum legal controls (the allowed-0 bits) and this CPU's 64-bit host state. */
     void validControlsAndHost(CpuProfile p) {
-        v.set(0x4000, p.vmx(0x48D) & 0xFFFFFFFFL);
-        v.set(0x4002, p.vmx(0x48E) & 0xFFFFFFFFL);
-        v.set(0x400C, (p.vmx(0x48F) & 0xFFFFFFFFL) | VmEntryChecks.EXIT_HOST_64);
-        v.set(0x4012, (p.vmx(0x490) & 0xFFFFFFFFL) | VmEntryChecks.ENTRY_IA32E_GUEST);
-        v.set(0x6C00, c.cr0);
-        v.set(0x6C04, c.cr4);
-        v.set(0x6C02, c.cr3);
-        v.set(0x0C02, 0x08);
-        v.set(0x0C04, 0x10);
-        v.set(0x0C0C, 0x28);
-        v.set(0x6C16, HOST_RIP);
-        v.set(0x6C14, 0x7F000);
-        // a valid 64-bit guest state as far as the modelled guest-state checks go
-        v.set(0x6800, c.cr0);
-        v.set(0x6804, c.cr4);
-        v.set(0x6802, 0x1000);
-        for (int sg = 0; sg < 6; sg++) {
-            v.set(VmEntry.SEL[sg], c.seg[sg].selector);
-            v.set(VmEntry.LIMIT[sg], c.seg[sg].limit);
-            v.set(VmEntry.AR[sg], c.seg[sg].attr);
-        }
-        v.set(0x4820, 0x10000); // LDTR unusable
-        v.set(0x480E, 0x67);    // TR: a busy 64-bit TSS
-        v.set(0x4822, 0x8B);
-        v.set(0x681E, 0x300000);
-        v.set(0x6820, 2);
-        v.set(0x2800, -1L);
+        VmxFixture.validVmcs(c, v, 0x300000);
     }
 
-    static final long HOST_RIP = 0x530000;
+    static final long HOST_RIP = VmxFixture.HOST_RIP;
 
     /** Runs the code; -1 when VM entry passed every check (the guest was entered, or injection, not modelled yet, raised #UD). */
     long launch(String insn) {

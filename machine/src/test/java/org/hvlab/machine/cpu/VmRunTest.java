@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /** VM entry into a 64-bit guest and the VM exits it causes (SDM Vol.3C 26.3.2, 27; VMX-FACTS.md numbers). */
 class VmRunTest {
-    static final long VMXON = 0x600000, VMCS = 0x601000, PTR = 0x610000, GUEST = 0x520000, HOST = 0x530000;
+    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_RIP;
     TestCpu t;
     Cpu c;
     Vmcs v;
@@ -20,46 +20,8 @@ class VmRunTest {
     void setUp() {
         t = new TestCpu();
         c = t.cpu;
-        var m = t.machine.memory();
-        m.write32(VMXON, 0x11e57ed0);
-        m.write32(VMCS, 0x11e57ed0);
-        c.cr4 |= Cpu.CR4_VMXE;
-        m.write64(PTR, VMXON);
-        m.write64(PTR + 8, VMCS);
-        c.r[Cpu.RBX] = PTR;
-        assertEquals(-1, t.exec(TestCpu.assemble("vmxon (%rbx)\nvmclear 8(%rbx)\nvmptrld 8(%rbx)")));
-        v = c.vmx.current;
-        var p = c.profile;
-        v.set(0x4000, p.vmx(0x48D) & 0xFFFFFFFFL);
-        v.set(0x4002, p.vmx(0x48E) & 0xFFFFFFFFL);
-        v.set(0x400C, (p.vmx(0x48F) & 0xFFFFFFFFL) | VmEntryChecks.EXIT_HOST_64);
-        v.set(0x4012, (p.vmx(0x490) & 0xFFFFFFFFL) | VmEntryChecks.ENTRY_IA32E_GUEST);
-        v.set(0x6C00, c.cr0);
-        v.set(0x6C04, c.cr4);
-        v.set(0x6C02, c.cr3);
-        v.set(0x0C02, 0x08);
-        v.set(0x0C04, 0x10);
-        v.set(0x0C0C, 0x28);
-        v.set(0x6C16, HOST);
-        v.set(0x6C14, 0x7F000);
-        // the guest: the same flat 64-bit world as the host, its own stack and code
-        v.set(0x6800, c.cr0);
-        v.set(0x6804, c.cr4);
-        v.set(0x6802, c.cr3);
-        for (int s = 0; s < 6; s++) {
-            v.set(VmEntry.SEL[s], c.seg[s].selector);
-            v.set(VmEntry.BASE[s], c.seg[s].base);
-            v.set(VmEntry.LIMIT[s], c.seg[s].limit);
-            v.set(VmEntry.AR[s], c.seg[s].attr);
-        }
-        v.set(0x4820, 0x10000);
-        v.set(0x4822, 0x8B);
-        v.set(0x4810, c.gdtrLimit);
-        v.set(0x6816, c.gdtrBase);
-        v.set(0x681E, GUEST);
-        v.set(0x681C, 0x90000);
-        v.set(0x6820, 2);
-        v.set(0x2800, -1L);
+        v = VmxFixture.enterVmxRoot(t);
+        VmxFixture.validVmcs(c, v, GUEST);
         t.load(GUEST, TestCpu.assemble("cpuid\nvmcall\nmov $0x1234, %rax\nhlt\nud2"));
         t.load(HOST, TestCpu.assemble("hlt"));
         t.observerOff();
