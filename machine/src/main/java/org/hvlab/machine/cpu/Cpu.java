@@ -426,6 +426,12 @@ public final class Cpu {
      * maskable interrupts). Returns false when the CPU cannot execute now.
      */
     private boolean serviceEvents() {
+        if (initPending && vmx.nonRoot) {
+            // INIT in VMX non-root operation is VM exit 3, not a reset (SDM Vol.3C 26.2, 27.1)
+            initPending = false;
+            VmExits.exit(this, VmExits.INIT_SIGNAL, 0, 0);
+            return true;
+        }
         if (initPending && !vmx.blocksInit()) {
             initPending = false;
             resetToWaitForSipi();

@@ -12,7 +12,7 @@ final class VmExits {
     static final int FAILED_ENTRY = 0x80000000, INVALID_GUEST_STATE = 33, MSR_LOADING = 34;
     static final int ABORT_EXIT_MSR_STORE = 1, ABORT_EXIT_MSR_LOAD = 4;
 
-    static final int EXCEPTION_OR_NMI = 0, TRIPLE_FAULT = 2, CPUID = 10, HLT = 12, INVLPG = 14, RDTSC = 16, VMCALL = 18,
+    static final int EXCEPTION_OR_NMI = 0, TRIPLE_FAULT = 2, INIT_SIGNAL = 3, CPUID = 10, HLT = 12, INVLPG = 14, RDTSC = 16, VMCALL = 18,
             IO = 30, RDMSR = 31, WRMSR = 32;
     static final int INSN_LENGTH = 0x440C, EXIT_INTERRUPTION_INFO = 0x4404, EXIT_INTERRUPTION_ERROR = 0x4406;
 

@@ -329,4 +329,16 @@ class VmRunTest {
         assertEquals(0, v.get(0x4824) & 8, "the IRET unblocked: the hypervisor must set bit 3 again (VMX-FACTS.md)");
         assertEquals(0, v.get(0x4408) & 0x80000000L, "not during event delivery");
     }
+
+    @Test
+    void initInNonRootIsAVmExitNotAReset() {
+        t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
+        assertFalse(enterAndRun("vmlaunch", 3));
+        c.raiseInit();
+        c.run(1);
+        assertEquals(3, v.get(0x4402), "INIT signal");
+        assertEquals(Cpu.HLT, c.activity, "not reset to wait-for-SIPI: the host ran its HLT");
+        assertTrue(c.vmx.inVmxOperation);
+        assertEquals(HOST + 1, c.rip, "the host ran from host RIP");
+    }
 }
