@@ -88,7 +88,6 @@ public final class Cpu {
     /** Events delivered (faults, NMIs, interrupts): steps too, so a fault loop still reaches the step limit. */
     public long deliveries;
     long budget;
-    public final long tscOffset = 0;
 
     // ---- software TLB: linear page -> physical page with permissions for CPL 0-2 and 3
     static final int TLB_BITS = 10, TLB_SIZE = 1 << TLB_BITS;

@@ -24,8 +24,8 @@ public final class Op {
             RDTSC = 102, RDTSCP = 103, LGDT = 104, LIDT = 105, SGDT = 106, SIDT = 107, LTR = 108, STR = 109,
             LLDT = 110, SLDT = 111, LMSW = 112, SMSW = 113, INVLPG = 114, WBINVD = 115, INVD = 116, CLTS = 117,
             SWAPGS = 118, SYSCALL = 119, SYSRET = 120, XLAT = 121, BSWAP = 122, FENCE = 123, CLFLUSH = 124,
-            VMX = 125, XSETBV = 126, XGETBV = 127, INT1 = 128, LES_LDS = 129,
-            COUNT = 130;
+            VMX = 125, XSETBV = 126, XGETBV = 127, INT1 = 128,
+            COUNT = 129;
 
     private static final String[] NAMES = new String[COUNT];
 

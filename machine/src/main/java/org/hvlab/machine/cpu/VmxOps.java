@@ -122,7 +122,6 @@ final class VmxOps {
         c.shadow = 0; // the injected event is delivered; blocking by STI/MOV SS does not survive it
         c.ints.deliverInjected(vector, type, (info & 0x800) != 0, (int) v.get(0x4018), c.rip, v.get(0x401A));
         c.nrip = c.rip;
-        c.vmx.lastInjection = info;
     }
 
     /**

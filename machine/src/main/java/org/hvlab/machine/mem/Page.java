@@ -18,9 +18,4 @@ public final class Page {
     Page(long number) {
         this.number = number;
     }
-
-    /** Called on every write into this page that did not go through {@link PhysicalMemory}. */
-    public void written() {
-        code = null;
-    }
 }

@@ -51,13 +51,6 @@ public final class PhysicalMemory {
         return p;
     }
 
-    /** Number of pages touched so far (for reports). */
-    public long pagesTouched() {
-        long n = 0;
-        for (Page[] c : chunks) if (c != null) for (Page p : c) if (p != null) n++;
-        return n;
-    }
-
     // ---- plain accessors used by loaders, host software and slow paths; non-RAM reads 0xFF.., writes dropped
 
     public int read8(long a) {

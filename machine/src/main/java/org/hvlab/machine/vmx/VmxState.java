@@ -16,8 +16,6 @@ public final class VmxState {
     public boolean nonRoot;
     /** Virtual-NMI blocking of the guest (with the "virtual NMIs" control, SDM 25.3). */
     public boolean virtualNmiBlocked;
-    /** The interruption information of the last injected event (for traces and oracles). */
-    public long lastInjection;
     public long vmxonPointer = NO_VMCS;
     /** The current VMCS, or null (VMPTRST then stores all ones). */
     public Vmcs current;
