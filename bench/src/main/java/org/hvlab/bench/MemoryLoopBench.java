@@ -1,62 +1,40 @@
 package org.hvlab.bench;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
-import org.hvlab.machine.cpu.Cpu;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * (b) The memory loop ({@link Loop#MEMORY}: loads, stores, read-modify-writes over 8 KiB) on one
- * CPU: interpreted by {@link Cpu#run} and native on the host. Scores are instructions per second.
+ * CPU: interpreted by {@link org.hvlab.machine.cpu.Cpu#run} and native on the host. Scores are instructions per second.
  */
-@State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED",
         "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xss4m"})
-public class MemoryLoopBench {
-    private Cpu cpu;
-    private Arena arena;
-    private NativeCode host;
-    private MemorySegment data;
-
-    @Setup(Level.Trial)
-    public void setup() {
-        if (Loop.MEMORY.bodyInstructions != 9) throw new IllegalStateException("@OperationsPerInvocation below assumes 9");
-        Loop.MEMORY.selfCheck();
-        cpu = new GuestMachine(1, Loop.MEMORY).cpu(0);
-        arena = Arena.ofShared();
-        data = NativeCode.buffer(arena, Loop.NATIVE_BUFFER);
-        host = new NativeCode(Loop.MEMORY.nativeCode());
+public class MemoryLoopBench extends SingleCpuLoop {
+    @Override
+    protected Loop loop() {
+        return Loop.MEMORY;
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        host.close();
-        arena.close();
+    @Override
+    protected int assumedBodyInstructions() {
+        return 9;
     }
 
     @Benchmark
     @OperationsPerInvocation(Flags.INTERPRETED_INSTRUCTIONS)
     public long interpreted() {
-        long n = cpu.run(Flags.INTERPRETED_INSTRUCTIONS);
-        if (n != Flags.INTERPRETED_INSTRUCTIONS) throw new IllegalStateException("ran " + n + " instructions");
-        return cpu.r[8];
+        return runInterpreted(8);
     }
 
     @Benchmark
