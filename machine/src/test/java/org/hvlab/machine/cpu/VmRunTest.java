@@ -76,9 +76,13 @@ class VmRunTest {
 
     @Test
     void entryInterruptionValidBitIsClearedByEveryExit() {
-        v.set(0x4016, 0); // nothing injected
-        enterAndRunToExit("vmlaunch");
-        assertEquals(0, v.get(0x4016) & 0x80000000L);
+        guestIdt();
+        t.load(GUEST, TestCpu.assemble("cpuid"));
+        v.set(0x4016, 0x80000306L); // inject #UD: the guest handler runs and IRETs to the CPUID, which exits
+        assertTrue(enterAndRun("vmlaunch", 10));
+        assertEquals(10, v.get(0x4402));
+        assertEquals(1, c.r[15], "the injected event was delivered");
+        assertEquals(0x00000306L, v.get(0x4016), "only the valid bit is cleared");
     }
 
     @Test
