@@ -92,10 +92,13 @@ public final class Cpu {
     // ---- software TLB: linear page -> physical page with permissions for CPL 0-2 and 3
     static final int TLB_BITS = 10, TLB_SIZE = 1 << TLB_BITS;
     static final int P_RS = 1, P_WS = 2, P_XS = 4, P_RU = 8, P_WU = 16, P_XU = 32;
-    final long[] tlbVpn = new long[TLB_SIZE];
-    final long[] tlbPa = new long[TLB_SIZE];
-    final Page[] tlbPage = new Page[TLB_SIZE];
-    final int[] tlbPerm = new int[TLB_SIZE];
+    // the arrays of the current tagged set (TlbContexts); VM entry and exit switch them
+    long[] tlbVpn;
+    long[] tlbPa;
+    Page[] tlbPage;
+    int[] tlbPerm;
+    final TlbContexts tlbs;
+    final Ept ept;
     int permR = P_RS, permW = P_WS, permX = P_XS;
 
     // ---- fetch cache
@@ -117,6 +120,9 @@ public final class Cpu {
         for (int i = 0; i < 6; i++) seg[i] = new Segment();
         this.msrs = new Msrs(this);
         this.paging = new Paging(this);
+        this.ept = new Ept(this);
+        this.tlbs = new TlbContexts(this);
+        tlbSwitched();
         this.ints = new Interrupts(this);
         this.decoder = new Decoder(this);
         this.interp = new Interpreter(this);
@@ -157,8 +163,17 @@ public final class Cpu {
     public int decodeMode() { return decodeMode; }
 
     public void flushTlb() {
-        java.util.Arrays.fill(tlbVpn, -1L);
-        java.util.Arrays.fill(tlbPage, null);
+        tlbs.current.flush();
+        fetchVpn = -1;
+    }
+
+    /** The current TLB set changed (VM entry/exit, INVVPID): index the new one. */
+    void tlbSwitched() {
+        TlbContexts.Set t = tlbs.current;
+        tlbVpn = t.vpn;
+        tlbPa = t.pa;
+        tlbPage = t.page;
+        tlbPerm = t.perm;
         fetchVpn = -1;
     }
 
@@ -392,6 +407,7 @@ public final class Cpu {
         if (iretUnblockedNmi) iretUnblockedNmi = false;
         shadow = 0; // a shadow covers only the boundary right after the instruction that set it
         long startRip = rip;
+        boolean guest = vmx.nonRoot;
         try {
             Insn in = fetch();
             boolean singleStep = (fl.bits & LazyFlags.TF) != 0;
@@ -405,6 +421,12 @@ public final class Cpu {
             shadow = 0;
             deliveries++;
             ints.deliverException(f, startRip);
+        }
+        // "monitor trap flag": an MTF VM exit is pending after the instruction, or after the
+        // delivery of the fault it raised, unless it caused a VM exit itself (SDM Vol.3C 25.5.2)
+        if (guest && vmx.nonRoot && (vmx.proc & VmxOps.PROC_MONITOR_TRAP_FLAG) != 0) {
+            vmx.mtfPending = true;
+            events = true;
         }
     }
 
@@ -443,10 +465,7 @@ public final class Cpu {
         }
         if (activity == SHUTDOWN) return false;
         int blocking = activity == ACTIVE ? shadow : 0;
-        if (vmx.nonRoot) {
-            if (VmExits.boundary(this, blocking)) return true;
-            events = true; // window exits may become due at any later boundary
-        }
+        if (vmx.nonRoot && VmExits.boundary(this, blocking)) return true;
         if (nmiPending && !nmiBlocked && (blocking & BLOCK_MOVSS) == 0) {
             nmiPending = false;
             activity = ACTIVE;
@@ -464,7 +483,7 @@ public final class Cpu {
             }
         }
         // something may still be pending (NMI blocked, IF clear): keep checking each boundary
-        events = events && vmx.nonRoot || nmiPending || initPending || apic.hasPendingInterrupt();
+        events = vmx.nonRoot && VmExits.watchesBoundaries(this) || nmiPending || initPending || apic.hasPendingInterrupt();
         return activity == ACTIVE;
     }
 

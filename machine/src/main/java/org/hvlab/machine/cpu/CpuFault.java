@@ -14,8 +14,16 @@ public final class CpuFault extends RuntimeException {
     public final int vector;
     public final boolean hasError;
     public final int error;
-    /** For #PF: the linear address that goes to CR2 on delivery. */
+    /** For #PF: the linear address that goes to CR2 on delivery; for EPT exits the guest-physical address. */
     public long address;
+    /** EPT exits: the guest linear address (or -1) and the exit qualification. */
+    public long linear = -1, qualification;
+
+    /**
+     * Not exceptions but EPT-induced VM exits (SDM Vol.3C 29.3.3): they unwind the instruction
+     * the same way, and the instruction boundary turns them into exit 48 or 49.
+     */
+    public static final int EPT_VIOLATION = -1, EPT_MISCONFIG = -2;
 
     public CpuFault(int vector, boolean hasError, int error) {
         super(null, null, false, false);
@@ -32,6 +40,19 @@ public final class CpuFault extends RuntimeException {
         return new CpuFault(vector, true, error);
     }
 
+    static CpuFault ept(int kind, long gpa, long linear, long qualification) {
+        CpuFault f = new CpuFault(kind, false, 0);
+        f.address = gpa;
+        f.linear = linear;
+        f.qualification = qualification;
+        return f;
+    }
+
+    /** True for the EPT-induced VM exits, which no exception bitmap or double-fault rule applies to. */
+    public boolean isVmExit() {
+        return vector < 0;
+    }
+
     public static CpuFault ud() { return of(UD); }
     public static CpuFault gp(int err) { return withError(GP, err); }
     public static CpuFault gp0() { return withError(GP, 0); }
@@ -45,6 +66,8 @@ public final class CpuFault extends RuntimeException {
     }
 
     public static String mnemonic(int v) {
+        if (v == EPT_VIOLATION) return "EPT violation";
+        if (v == EPT_MISCONFIG) return "EPT misconfiguration";
         return v >= 0 && v < MNEMONIC.length ? MNEMONIC[v] : "vector " + v;
     }
 

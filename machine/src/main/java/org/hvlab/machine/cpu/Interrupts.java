@@ -24,9 +24,9 @@ final class Interrupts {
 
     /** A fault raised by the instruction at {@code rip}. */
     void deliverException(CpuFault f, long rip) {
-        if (c.observer != null) c.observer.exception(c, f.vector, f.hasError, f.error, rip);
-        if (c.vmx.nonRoot && VmExits.exceptionExits(c, f)) {
-            VmExits.exceptionExit(c, f);
+        if (c.observer != null && !f.isVmExit()) c.observer.exception(c, f.vector, f.hasError, f.error, rip);
+        if (c.vmx.nonRoot && VmExits.faultExits(c, f)) {
+            VmExits.faultExit(c, f);
             return;
         }
         deliver(f.vector, HW_EXCEPTION, f.hasError, f.error, rip, rip, f.address);
@@ -73,11 +73,11 @@ final class Interrupts {
             if (vector == CpuFault.PF && type == HW_EXCEPTION) c.cr2 = cr2;
             deliverOnce(vector, type, hasErr, err, retRip);
         } catch (CpuFault second) {
-            if (c.vmx.nonRoot && VmExits.exceptionExits(c, second)) {
+            if (c.vmx.nonRoot && VmExits.faultExits(c, second)) {
                 // a fault during delivery that the hypervisor intercepts: the exit reports the event
                 // being delivered as IDT-vectoring information (SDM Vol.3C 27.2.4)
                 c.rip = faultRip;
-                VmExits.exceptionExitDuringDelivery(c, second, vector, type, hasErr, err, retRip - faultRip);
+                VmExits.exitDuringDelivery(c, second, vector, type, hasErr, err, retRip - faultRip);
                 return;
             }
             boolean first = type == HW_EXCEPTION;

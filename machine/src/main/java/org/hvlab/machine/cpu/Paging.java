@@ -27,11 +27,20 @@ final class Paging {
         boolean implicit = (access & IMPLICIT) != 0;
         boolean user = c.cpl == 3 && !implicit;
         long vpn = la >>> 12;
+        boolean ept = c.vmx.nonRoot && c.vmx.ept;
         if ((c.cr0 & Cpu.CR0_PG) == 0) {
             long pa = la & 0xFFFFFFFFL;
-            fill(slot, vpn, pa & ~0xFFFL, Cpu.P_RS | Cpu.P_WS | Cpu.P_XS | Cpu.P_RU | Cpu.P_WU | Cpu.P_XU);
+            int perm = Cpu.P_RS | Cpu.P_WS | Cpu.P_XS | Cpu.P_RU | Cpu.P_WU | Cpu.P_XU;
+            if (ept) { // without paging the linear address is the guest-physical address (SDM Vol.3C 29.3.3)
+                pa = c.ept.translate(pa, kind, la, true);
+                perm = eptPermissions(perm);
+            }
+            fill(slot, vpn, pa & ~0xFFFL, perm);
             return pa;
         }
+        boolean eptAd = ept && (c.vmx.eptp & (1 << 6)) != 0;
+        // guest paging-structure accesses are reads, or writes when EPT A/D flags are on (29.3.3.2)
+        int structAccess = eptAd ? WRITE : READ;
         boolean nxe = (c.efer & Cpu.EFER_NXE) != 0;
         long rsvdXd = nxe ? 0 : XD;
         // permissions accumulated over the levels
@@ -44,10 +53,10 @@ final class Paging {
         long leaf;
         if ((c.cr4 & Cpu.CR4_PAE) == 0) {
             // 32-bit paging
-            long pdeA = (c.cr3 & 0xFFFFF000L) + ((la >>> 22) & 0x3FF) * 4;
+            long pdeA = host((c.cr3 & 0xFFFFF000L) + ((la >>> 22) & 0x3FF) * 4, ept, structAccess, la);
             long pde = c.mem.read32(pdeA) & 0xFFFFFFFFL;
             if ((pde & P) == 0) throw pf(la, 0, kind, user);
-            used[n] = pde; usedAddr[n++] = pdeA | 0x4000_0000_0000_0000L; // marks a 4-byte entry
+            used[n] = pde; usedGpa[n] = lastGpa; usedAddr[n++] = pdeA | 0x4000_0000_0000_0000L; // marks a 4-byte entry
             allUser &= (pde & US) != 0; allWrite &= (pde & RW) != 0;
             if ((pde & PS) != 0 && (c.cr4 & Cpu.CR4_PSE) != 0) {
                 if ((pde & (1 << 21)) != 0) throw pf(la, PF_RSVD | PF_P, kind, user);
@@ -55,10 +64,10 @@ final class Paging {
                 pageMask = 0x3FFFFF;
                 leaf = pde;
             } else {
-                long pteA = (pde & 0xFFFFF000L) + ((la >>> 12) & 0x3FF) * 4;
+                long pteA = host((pde & 0xFFFFF000L) + ((la >>> 12) & 0x3FF) * 4, ept, structAccess, la);
                 long pte = c.mem.read32(pteA) & 0xFFFFFFFFL;
                 if ((pte & P) == 0) throw pf(la, 0, kind, user);
-                used[n] = pte; usedAddr[n++] = pteA | 0x4000_0000_0000_0000L;
+                used[n] = pte; usedGpa[n] = lastGpa; usedAddr[n++] = pteA | 0x4000_0000_0000_0000L;
                 allUser &= (pte & US) != 0; allWrite &= (pte & RW) != 0;
                 pageBase = pte & 0xFFFFF000L;
                 pageMask = 0xFFF;
@@ -72,7 +81,7 @@ final class Paging {
                 level = 4;
             } else {
                 // PAE: the PDPTE selected by bits 31:30 (SDM Vol.3A 4.4.1)
-                long pdpteA = (c.cr3 & 0xFFFFFFE0L) + ((la >>> 30) & 3) * 8;
+                long pdpteA = host((c.cr3 & 0xFFFFFFE0L) + ((la >>> 30) & 3) * 8, ept, READ, la);
                 long pdpte = c.mem.read64(pdpteA);
                 if ((pdpte & P) == 0) throw pf(la, 0, kind, user);
                 if ((pdpte & (rsvdHigh | 0x1E6)) != 0) throw pf(la, PF_RSVD | PF_P, kind, user);
@@ -81,7 +90,7 @@ final class Paging {
             }
             for (;;) {
                 int shift = 12 + 9 * (level - 1);
-                long ea = table + ((la >>> shift) & 0x1FF) * 8;
+                long ea = host(table + ((la >>> shift) & 0x1FF) * 8, ept, structAccess, la);
                 long e = c.mem.read64(ea);
                 if ((e & P) == 0) throw pf(la, 0, kind, user);
                 if ((e & (rsvdHigh | rsvdXd)) != 0) throw pf(la, PF_RSVD | PF_P, kind, user);
@@ -89,7 +98,7 @@ final class Paging {
                 if ((e & PS) != 0 && level == 4) throw pf(la, PF_RSVD | PF_P, kind, user);
                 if (large && level == 3 && (e & 0x3FFFE000L) != 0) throw pf(la, PF_RSVD | PF_P, kind, user);
                 if (large && level == 2 && (e & 0x1FE000L) != 0) throw pf(la, PF_RSVD | PF_P, kind, user);
-                used[n] = e; usedAddr[n++] = ea;
+                used[n] = e; usedGpa[n] = lastGpa; usedAddr[n++] = ea;
                 allUser &= (e & US) != 0;
                 allWrite &= (e & RW) != 0;
                 noExec |= nxe && (e & XD) != 0;
@@ -129,6 +138,8 @@ final class Paging {
             if (i == n - 1 && kind == WRITE) upd |= D;
             if (upd != e) {
                 long addr = usedAddr[i];
+                // setting A/D is a write to the guest paging structure: EPT must allow it (29.3.3.2)
+                if (ept && !eptAd) c.ept.translate(usedGpa[i], WRITE, la, false);
                 if ((addr & 0x4000_0000_0000_0000L) != 0) c.mem.write32(addr & 0xFFFFFFFFFFFFL, (int) upd);
                 else c.mem.write64(addr, upd);
                 if (i == n - 1) leaf = upd;
@@ -137,8 +148,31 @@ final class Paging {
         // a page not yet dirty is entered without write permission, so the first write walks again
         if ((leaf & D) == 0) perm &= ~(Cpu.P_WS | Cpu.P_WU);
         long pa = pageBase | (la & pageMask);
+        if (ept) {
+            pa = c.ept.translate(pa, kind, la, true);
+            perm = eptPermissions(perm);
+        }
         fill(slot, vpn, pa & ~0xFFFL, perm);
         return pa;
+    }
+
+    /** A guest paging-structure address: guest-physical under EPT, translated to the physical address read. */
+    private long host(long gpa, boolean ept, int access, long la) {
+        lastGpa = gpa;
+        return ept ? c.ept.translate(gpa, access, la, false) : gpa;
+    }
+
+    /** The guest-physical address of the paging-structure entry last read, and of each entry used. */
+    private long lastGpa;
+    private final long[] usedGpa = new long[5];
+
+    /** Restricts combined permissions to what the EPT leaf allows (the TLB caches combined mappings, 29.4.1). */
+    private int eptPermissions(int perm) {
+        int e = c.ept.lastPerm;
+        if ((e & Ept.R) == 0) perm &= ~(Cpu.P_RS | Cpu.P_RU);
+        if ((e & Ept.W) == 0) perm &= ~(Cpu.P_WS | Cpu.P_WU);
+        if ((e & Ept.X) == 0) perm &= ~(Cpu.P_XS | Cpu.P_XU);
+        return perm;
     }
 
     private final long[] entriesUsed = new long[5];

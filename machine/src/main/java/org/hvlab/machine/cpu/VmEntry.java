@@ -49,8 +49,7 @@ final class VmEntry {
             c.nmiBlocked = (intr & 8) != 0;
         }
         c.activity = (int) v.get(0x4826);
-        c.flushTlb();
-        c.modeChanged();
+        c.modeChanged(); // the TLB set is chosen by the caller (VPID/EPT tagging)
         c.nrip = v.get(0x681E);
     }
 

@@ -32,12 +32,60 @@ final class VmExits {
         v.set(EXIT_INTERRUPTION_INFO, 0); // no event caused this exit (exception exits overwrite it)
         v.set(0x4408, 0); // IDT-vectoring information: event delivery is not yet a source of exits
         v.set(0x4016, v.get(0x4016) & ~0x80000000L); // every VM exit clears the valid bit (VMX-FACTS.md)
+        savePreemptionTimer(c, v, reason);
         c.vmx.nonRoot = false;
+        c.vmx.mtfPending = false;
+        c.vmx.preemptionDeadline = -1;
         c.shadow = 0;
         storeExitMsrs(c, v);
         if (c.activity == Cpu.SHUTDOWN) return;
         loadHostState(c, v);
+        // without VPID, exits invalidate VPID 0's mappings; with VPID, nothing (SDM 29.4.3.1)
+        if (!c.vmx.vpidEnabled) c.tlbs.invalidateVpid0();
+        c.tlbs.switchTo(0, -1);
+        c.tlbSwitched();
         loadExitMsrs(c, v);
+    }
+
+    static final int MTF = 37, EPT_VIOLATION = 48, EPT_MISCONFIG = 49, PREEMPTION_TIMER = 52, XSETBV = 55;
+    static final int GUEST_PHYSICAL_ADDRESS = 0x2400, GUEST_LINEAR_ADDRESS = 0x640A, PREEMPTION_TIMER_VALUE = 0x482E;
+
+    /** "Save VMX-preemption timer value" (exit control bit 22): the value the timer had counted down to (27.3.4). */
+    private static void savePreemptionTimer(Cpu c, Vmcs v, int reason) {
+        if ((v.get(0x400C) & VmEntryChecks.EXIT_SAVE_PREEMPTION) == 0 || c.vmx.preemptionDeadline < 0) return;
+        long left = reason == PREEMPTION_TIMER ? 0 : Math.max(0, c.vmx.preemptionDeadline - c.instructions) >>> preemptionRate(c);
+        v.set(PREEMPTION_TIMER_VALUE, left);
+    }
+
+    /** The timer counts down by 1 every 2^X TSC cycles, X = IA32_VMX_MISC[4:0] (SDM 25.5.1; one cycle per instruction here). */
+    static int preemptionRate(Cpu c) {
+        return (int) (c.profile.vmx(org.hvlab.machine.vmx.CpuProfile.IA32_VMX_MISC) & 0x1F);
+    }
+
+    /**
+     * An EPT violation (exit 48) or misconfiguration (exit 49), SDM Vol.3C 27.2.1: the
+     * guest-physical address, for violations the qualification and guest linear address, and
+     * bit 12 when the access was part of an IRET that unblocked NMIs.
+     */
+    static void eptExit(Cpu c, CpuFault f) {
+        Vmcs v = c.vmx.current;
+        boolean violation = f.vector == CpuFault.EPT_VIOLATION;
+        long q = violation ? f.qualification | (c.iretUnblockedNmi ? 1 << 12 : 0) : 0;
+        long linear = c.m64 ? f.linear : f.linear & 0xFFFFFFFFL; // bits 63:32 clear outside 64-bit mode
+        exit(c, violation ? EPT_VIOLATION : EPT_MISCONFIG, q, 0);
+        v.set(GUEST_PHYSICAL_ADDRESS, f.address);
+        if (violation && f.linear != -1) v.set(GUEST_LINEAR_ADDRESS, linear);
+    }
+
+    /** An instruction or event delivery raised {@code f} in VMX non-root operation: a VM exit instead of delivery? */
+    static boolean faultExits(Cpu c, CpuFault f) {
+        return f.isVmExit() || exceptionExits(c, f);
+    }
+
+    /** The VM exit for a fault that {@link #faultExits} says exits. */
+    static void faultExit(Cpu c, CpuFault f) {
+        if (f.isVmExit()) eptExit(c, f);
+        else exceptionExit(c, f);
     }
 
     static final int EXTERNAL_INTERRUPT = 1, INTERRUPT_WINDOW = 7, NMI_WINDOW = 8;
@@ -51,10 +99,21 @@ final class VmExits {
      */
     static boolean boundary(Cpu c, int blocking) {
         Vmcs v = c.vmx.current;
-        long pin = v.get(0x4000), proc = v.get(0x4002);
+        long pin = c.vmx.pin, proc = c.vmx.proc;
         boolean virtualNmis = (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
         boolean movss = (blocking & Cpu.BLOCK_MOVSS) != 0, sti = (blocking & Cpu.BLOCK_STI) != 0;
         if (c.activity == Cpu.WAIT_SIPI) return false; // only SIPI leaves wait-for-SIPI
+        // MTF (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
+        if (c.vmx.mtfPending) {
+            c.vmx.mtfPending = false;
+            exit(c, MTF, 0, 0);
+            return true;
+        }
+        if (c.vmx.preemptionDeadline >= 0 && (c.instructions >= c.vmx.preemptionDeadline || c.activity == Cpu.HLT)) {
+            // in HLT the timer keeps counting while nothing else happens: it expires (time is instructions here)
+            exit(c, PREEMPTION_TIMER, 0, 0);
+            return true;
+        }
         // NMI window: no virtual-NMI blocking, no MOV-SS blocking, STI blocking as the profile says
         boolean stiBlocksWindow = sti && "wait".equals(c.profile.choice("nmi-window-under-sti"));
         if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && virtualNmis && !c.vmx.virtualNmiBlocked && !movss && !stiBlocksWindow) {
@@ -69,7 +128,7 @@ final class VmExits {
             c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
             return true;
         }
-        if ((proc & (1 << 2)) != 0 && (c.fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
+        if ((proc & PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
             exit(c, INTERRUPT_WINDOW, 0, 0);
             return true;
         }
@@ -84,10 +143,22 @@ final class VmExits {
         return false;
     }
 
+    /**
+     * Whether the guest's controls make a later boundary exit without any new event: window
+     * exits (the guest's own STI, POPF or IRET can open the window), MTF, preemption timer.
+     * Otherwise the boundary is checked again only when an event arrives (Cpu.kick).
+     */
+    static boolean watchesBoundaries(Cpu c) {
+        return (c.vmx.proc & (VmEntryChecks.PROC_NMI_WINDOW | PROC_INTERRUPT_WINDOW)) != 0
+                || c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0;
+    }
+
+    static final int PROC_INTERRUPT_WINDOW = 1 << 2;
+
     /** Whether a halted guest has something that ends its HLT by a VM exit (for the scheduler). */
     static boolean wakesHalted(Cpu c) {
-        Vmcs v = c.vmx.current;
-        long pin = v.get(0x4000), proc = v.get(0x4002);
+        long pin = c.vmx.pin, proc = c.vmx.proc;
+        if (c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0) return true;
         if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
         if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !c.nmiBlocked) return true;
         return (pin & 1) != 0 && c.apic.hasPendingInterrupt();
@@ -114,11 +185,12 @@ final class VmExits {
         v.set(EXIT_INTERRUPTION_ERROR, f.error & 0xFFFFFFFFL);
     }
 
-    /** An exception exit while delivering another event: IDT-vectoring information and error code (27.2.4). */
-    static void exceptionExitDuringDelivery(Cpu c, CpuFault f, int vector, int type, boolean hasErr, int err, long length) {
+    /** A fault exit (exception or EPT) while delivering another event: IDT-vectoring information and error code (27.2.4). */
+    static void exitDuringDelivery(Cpu c, CpuFault f, int vector, int type, boolean hasErr, int err, long length) {
         Vmcs v = c.vmx.current;
         boolean software = type == Interrupts.SW_INTERRUPT || type == Interrupts.SW_EXCEPTION || type == Interrupts.PRIV_SW_EXCEPTION;
-        exceptionExit(c, f);
+        c.iretUnblockedNmi = false; // bit 12 is undefined when IDT-vectoring information is valid; report 0
+        faultExit(c, f);
         v.set(0x4408, 0x80000000L | ((long) type << 8) | vector | (hasErr ? 0x800 : 0));
         v.set(0x440A, err & 0xFFFFFFFFL);
         if (software) v.set(INSN_LENGTH, length);
@@ -149,6 +221,7 @@ final class VmExits {
         v.set(EXIT_REASON, FAILED_ENTRY | basicReason);
         v.set(EXIT_QUALIFICATION, qualification);
         loadHostState(c, v);
+        c.flushTlb(); // host CR3 was reloaded; invalidating more than required is always allowed
         loadExitMsrs(c, v);
     }
 
@@ -192,7 +265,6 @@ final class VmExits {
         c.fl.setAll(2);
         c.cpl = 0;
         c.activity = Cpu.ACTIVE;
-        c.flushTlb();
         c.modeChanged();
     }
 

@@ -103,12 +103,37 @@ final class VmxOps {
             }
         }
         long info = v.get(0x4016);
-        if ((info & 0x80000000L) != 0 && ((info >>> 8) & 7) == 7) throw CpuFault.ud(); // the MTF pseudo-event is not modelled yet
+        c.vmx.cacheControls(v);
         VmEntry.loadGuestState(c, v);
+        enterTlbContext();
         if (launch) v.launched = true;
         c.vmx.nonRoot = true;
         c.kick(); // window exits are checked before the first guest instruction
-        if ((info & 0x80000000L) != 0) inject(v, info);
+        // the VMX-preemption timer starts counting down from its field (SDM 25.5.1)
+        c.vmx.preemptionDeadline = (c.vmx.pin & org.hvlab.machine.vmx.VmEntryChecks.PIN_PREEMPTION_TIMER) != 0
+                ? c.instructions + ((v.get(VmExits.PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << VmExits.preemptionRate(c)) : -1;
+        boolean mtf = (c.vmx.proc & PROC_MONITOR_TRAP_FLAG) != 0;
+        if ((info & 0x80000000L) != 0 && ((info >>> 8) & 7) == 7) {
+            c.vmx.mtfPending = true; // injecting a pending MTF VM exit: it happens before any instruction (26.6.2)
+        } else if ((info & 0x80000000L) != 0) {
+            inject(v, info);
+            // "monitor trap flag" with a vectored event injected: MTF exit before the handler's first instruction (25.5.2)
+            if (mtf && c.vmx.nonRoot) c.vmx.mtfPending = true;
+        }
+    }
+
+    static final int PROC_MONITOR_TRAP_FLAG = 1 << 27;
+
+    /**
+     * The TLB set the guest uses (SDM Vol.3C 29.4.3.1): without VPID the guest shares VPID 0
+     * with the host and the entry invalidates VPID 0's mappings; with VPID it uses its own
+     * set, kept across exits and entries until INVVPID/INVEPT.
+     */
+    private void enterTlbContext() {
+        long ep4ta = c.vmx.ept ? Ept.ep4ta(c.vmx.eptp) : -1;
+        if (!c.vmx.vpidEnabled) c.tlbs.invalidateVpid0();
+        c.tlbs.switchTo(c.vmx.vpid, ep4ta);
+        c.tlbSwitched();
     }
 
     /** 26.6: deliver the injected event now; an NMI sets (virtual-)NMI blocking as a real NMI delivery would. */
@@ -126,8 +151,8 @@ final class VmxOps {
 
     /**
      * INVEPT (SDM Vol.3C 31.3): type 1 single-context needs a valid EPTP, type 2 all-context;
-     * unsupported types fail with error 28. The TLB holds no EPT-derived translation that
-     * survives this (it is flushed entirely, which the SDM allows).
+     * unsupported types fail with error 28. Invalidates the guest-physical mappings (Ept) and the
+     * combined mappings (TlbContexts) the type names.
      */
     private void invept(Insn in) {
         if (!in.mem) throw CpuFault.ud();
@@ -140,7 +165,14 @@ final class VmxOps {
         if (!supported) { vmfail(INVALID_INV_OPERAND); return; }
         int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
         if (type == 1 && !org.hvlab.machine.vmx.VmEntryChecks.eptpValid(eptp, c.profile, width)) { vmfail(INVALID_INV_OPERAND); return; }
-        c.flushTlb();
+        // guest-physical and combined mappings of the EP4TA, or of all (29.4.3.1)
+        if (type == 1) {
+            c.ept.invalidate(Ept.ep4ta(eptp));
+            c.tlbs.invalidateEp4ta(Ept.ep4ta(eptp));
+        } else {
+            c.ept.invalidateAll();
+            c.tlbs.invalidateAllEpt();
+        }
         vmsucceed();
     }
 
@@ -156,7 +188,12 @@ final class VmxOps {
         if ((lo >>> 16) != 0) { vmfail(INVALID_INV_OPERAND); return; }
         if (type != 2 && (lo & 0xFFFF) == 0) { vmfail(INVALID_INV_OPERAND); return; }
         if (type == 0 && !Cpu.canonical(linear)) { vmfail(INVALID_INV_OPERAND); return; }
-        c.flushTlb();
+        int vpid = (int) lo & 0xFFFF;
+        switch ((int) type) {
+            case 0 -> c.tlbs.invalidateAddress(vpid, linear);
+            case 2 -> c.tlbs.invalidateAllVpids();
+            default -> c.tlbs.invalidateVpid(vpid); // type 3 keeps global translations: dropping them too is allowed
+        }
         vmsucceed();
     }
 

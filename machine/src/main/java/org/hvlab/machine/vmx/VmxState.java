@@ -17,6 +17,29 @@ public final class VmxState {
     /** Virtual-NMI blocking of the guest (with the "virtual NMIs" control, SDM 25.3). */
     public boolean virtualNmiBlocked;
     public long vmxonPointer = NO_VMCS;
+
+    // Execution controls of the current guest, cached at VM entry: the VMCS cannot change while
+    // the guest runs (VMREAD/VMWRITE in VMX non-root operation exit or reach only a shadow VMCS).
+    public long pin, proc, proc2;
+    /** "enable EPT" and the EPTP; "enable VPID" and the VPID (SDM 25.6.11, 25.6.12). */
+    public boolean ept, vpidEnabled;
+    public long eptp;
+    public int vpid;
+    /** An MTF VM exit is pending at the next instruction boundary (SDM 25.5.2). */
+    public boolean mtfPending;
+    /** Instruction count at which the VMX-preemption timer reaches 0, or -1 (SDM 25.5.1). */
+    public long preemptionDeadline = -1;
+
+    /** Caches the execution controls of {@code v} for the guest being entered. */
+    public void cacheControls(Vmcs v) {
+        pin = v.get(0x4000);
+        proc = v.get(0x4002);
+        proc2 = (proc & VmEntryChecks.PROC_SECONDARY) != 0 ? v.get(0x401E) : 0;
+        ept = (proc2 & VmEntryChecks.PROC2_EPT) != 0;
+        eptp = ept ? v.get(0x201A) : 0;
+        vpidEnabled = (proc2 & VmEntryChecks.PROC2_VPID) != 0;
+        vpid = vpidEnabled ? (int) v.get(0x0000) & 0xFFFF : 0;
+    }
     /** The current VMCS, or null (VMPTRST then stores all ones). */
     public Vmcs current;
     /** Active VMCSs by region address; iteration order is never used. */

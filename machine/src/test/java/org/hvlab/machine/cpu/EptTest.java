@@ -1,0 +1,325 @@
+package org.hvlab.machine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.hvlab.machine.mem.PhysicalMemory;
+import org.hvlab.machine.vmx.Vmcs;
+import org.hvlab.machine.vmx.VmEntryChecks;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * EPT (SDM Vol.3C 29.3), the tagged TLBs of VPID and EPT (29.4) and the exits they cause:
+ * violations with their qualification (28.2.1 Table 28-7), misconfigurations, accessed and
+ * dirty flags, stale translations without INVEPT/INVVPID.
+ */
+class EptTest {
+    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_RIP;
+    static final long EPT_PML4 = 0x680000, EPT_PDPT = 0x681000, EPT_PD = 0x682000, EPT_PT = 0x683000;
+    /** A guest-physical page the tests restrict or remap, and another physical page. */
+    static final long PAGE = 0x700000, OTHER = 0x900000;
+    static final int RWX = 7, WB = 6 << 3;
+
+    TestCpu t;
+    Cpu c;
+    Vmcs v;
+    PhysicalMemory m;
+
+    @BeforeEach
+    void setUp() {
+        t = new TestCpu();
+        c = t.cpu;
+        m = t.machine.memory();
+        v = VmxFixture.enterVmxRoot(t);
+        VmxFixture.validVmcs(c, v, GUEST);
+        t.load(HOST, TestCpu.assemble("hlt"));
+        t.observerOff();
+        // identity EPT: 1-GByte pages for 0-4 GiB, except the first GiB in 2-MByte pages and
+        // the 2 MiB around PAGE in 4-KByte pages
+        m.write64(EPT_PML4, EPT_PDPT | RWX);
+        for (long i = 0; i < 4; i++) m.write64(EPT_PDPT + 8 * i, (i << 30) | 0x80 | WB | RWX);
+        m.write64(EPT_PDPT, EPT_PD | RWX);
+        for (long j = 0; j < 512; j++) m.write64(EPT_PD + 8 * j, (j << 21) | 0x80 | WB | RWX);
+        long pdIndex = PAGE >>> 21;
+        m.write64(EPT_PD + 8 * pdIndex, EPT_PT | RWX);
+        for (long k = 0; k < 512; k++) m.write64(EPT_PT + 8 * k, ((pdIndex << 21) + (k << 12)) | WB | RWX);
+        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
+        v.set(0x401E, VmEntryChecks.PROC2_EPT);
+        v.set(0x201A, EPT_PML4 | 6 | (3 << 3)); // WB, 4-level walk
+    }
+
+    long pte(long gpa) {
+        return EPT_PT + 8 * ((gpa >>> 12) & 0x1FF);
+    }
+
+    /** Enters (VMLAUNCH or VMRESUME) and runs the guest until it exits; returns the exit reason. */
+    long run(String insn) {
+        t.load(TestCpu.CODE, TestCpu.assemble(insn));
+        c.rip = TestCpu.CODE;
+        c.activity = Cpu.ACTIVE;
+        c.run(1);
+        for (int i = 0; i < 1000 && c.vmx.nonRoot; i++) c.run(1);
+        assertFalse(c.vmx.nonRoot, "the guest exited");
+        // instruction exits stop at host RIP; a boundary exit (MTF, timer) is followed in the same step by the host's HLT
+        assertTrue(c.rip == HOST || c.rip == HOST + 1, "at host RIP");
+        return v.get(0x4402);
+    }
+
+    void skipInstruction() {
+        v.set(0x681E, v.get(0x681E) + v.get(0x440C));
+    }
+
+    @Test
+    void identityEptRunsTheGuest() {
+        t.load(GUEST, TestCpu.assemble("movq $0x1234, 0x700010\nmov 0x700010, %rax\ncpuid"));
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(0x1234, m.read64(PAGE + 0x10));
+    }
+
+    @Test
+    void writeToAReadOnlyPageIsAnEptViolationWithItsQualification() {
+        m.write64(pte(PAGE), PAGE | WB | 5); // read + execute
+        t.load(GUEST, TestCpu.assemble("mov 0x700008, %rax\nmovq $7, 0x700008\ncpuid"));
+        m.write64(PAGE + 8, 0x55);
+        assertEquals(48, run("vmlaunch"));
+        // write (bit 1), readable (3), executable (5), linear address valid (7), final access (8)
+        assertEquals(0x2 | 0x8 | 0x20 | 0x80 | 0x100, v.get(0x6400));
+        assertEquals(PAGE + 8, v.get(0x2400), "guest-physical address");
+        assertEquals(PAGE + 8, v.get(0x640A), "guest linear address");
+        assertEquals(GUEST + 8, v.get(0x681E), "RIP at the faulting MOV (the read before it ran)");
+        assertEquals(0x55, c.r[Cpu.RAX]);
+        assertEquals(0x55, m.read64(PAGE + 8), "no write landed");
+        // the hypervisor grants write access; the guest retries and continues (no INVEPT needed
+        // for a permission that was missing: faulting translations are not cached)
+        m.write64(pte(PAGE), PAGE | WB | RWX);
+        assertEquals(10, run("vmresume"));
+        assertEquals(7, m.read64(PAGE + 8));
+    }
+
+    @Test
+    void notPresentReadAndFetchQualifications() {
+        m.write64(pte(PAGE), 0);
+        t.load(GUEST, TestCpu.assemble("mov 0x700100, %rax"));
+        assertEquals(48, run("vmlaunch"));
+        assertEquals(0x1 | 0x80 | 0x100, v.get(0x6400), "read, nothing permitted, linear valid, final");
+        m.write64(pte(PAGE), PAGE | WB | 3); // read/write, not executable
+        t.load(GUEST, TestCpu.assemble("jmp *%rbx"));
+        v.set(0x681E, GUEST);
+        c.r[Cpu.RBX] = PAGE + 0x20;
+        assertEquals(48, run("vmresume"));
+        assertEquals(0x4 | 0x8 | 0x10 | 0x80 | 0x100, v.get(0x6400), "fetch, readable and writable");
+        assertEquals(PAGE + 0x20, v.get(0x681E), "RIP at the target that could not be fetched");
+    }
+
+    @Test
+    void guestPagingStructureAccessReportsLinearValidButNotFinal() {
+        // the guest maps linear 0x10000000000 through a page table in PAGE, which EPT hides
+        long linear = 0x100_0000_0000L;
+        t.map4k(linear, 0x710000, false, true, false);
+        long pml4e = m.read64(0x1000 + 8 * ((linear >>> 39) & 0x1FF));
+        long pdpt = pml4e & 0xFFFFFFFFF000L;
+        long pd = m.read64(pdpt + 8 * ((linear >>> 30) & 0x1FF)) & 0xFFFFFFFFF000L;
+        long pt = m.read64(pd + 8 * ((linear >>> 21) & 0x1FF)) & 0xFFFFFFFFF000L;
+        // move the guest's page table into PAGE, then hide PAGE from the guest
+        for (int i = 0; i < 512; i++) m.write64(PAGE + 8L * i, m.read64(pt + 8L * i));
+        m.write64(pd + 8 * ((linear >>> 21) & 0x1FF), PAGE | 7);
+        m.write64(pte(PAGE), 0);
+        c.r[Cpu.RBX] = linear;
+        t.load(GUEST, TestCpu.assemble("mov (%rbx), %rax"));
+        assertEquals(48, run("vmlaunch"));
+        assertEquals(0x1 | 0x80, v.get(0x6400), "a read of a paging-structure entry: bit 8 clear");
+        assertEquals(PAGE + 8 * ((linear >>> 12) & 0x1FF), v.get(0x2400), "the PTE's guest-physical address");
+        assertEquals(linear, v.get(0x640A));
+    }
+
+    @Test
+    void misconfigurationsWriteOnlyAndReservedMemoryType() {
+        m.write64(pte(PAGE), PAGE | WB | 2); // write-only
+        t.load(GUEST, TestCpu.assemble("mov 0x700000, %rax"));
+        assertEquals(49, run("vmlaunch"));
+        assertEquals(PAGE, v.get(0x2400));
+        m.write64(pte(PAGE), PAGE | (2 << 3) | RWX); // memory type 2 is reserved
+        v.set(0x681E, GUEST);
+        assertEquals(49, run("vmresume"));
+        m.write64(pte(PAGE), PAGE | (6 << 3) | 0x40 | RWX); // WB with "ignore PAT": fine
+        v.set(0x681E, GUEST);
+        t.load(GUEST, TestCpu.assemble("mov 0x700000, %rax\ncpuid"));
+        assertEquals(10, run("vmresume"));
+        assertEquals(6, c.ept.memoryType(PAGE));
+    }
+
+    @Test
+    void reservedBitsInALargePageAreAMisconfiguration() {
+        m.write64(EPT_PD + 8 * 4, (4L << 21) | (1 << 12) | 0x80 | WB | RWX); // 2-MByte page with bit 12 set
+        t.load(GUEST, TestCpu.assemble("mov 0x800000, %rax"));
+        assertEquals(49, run("vmlaunch"));
+        assertEquals(0x800000, v.get(0x2400));
+    }
+
+    @Test
+    void eptRemapsAGuestPhysicalPage() {
+        m.write64(pte(PAGE), OTHER | WB | RWX);
+        m.write64(OTHER + 0x40, 0xABCD);
+        m.write64(PAGE + 0x40, 0x1111);
+        t.load(GUEST, TestCpu.assemble("mov 0x700040, %rax\nmovq $0x77, 0x700048\ncpuid"));
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(0xABCD, c.r[Cpu.RAX], "the guest read the physical page EPT maps");
+        assertEquals(0x77, m.read64(OTHER + 0x48));
+        assertEquals(0, m.read64(PAGE + 0x48));
+    }
+
+    @Test
+    void accessedAndDirtyFlagsWhenEnabledInTheEptp() {
+        v.set(0x201A, EPT_PML4 | 6 | (3 << 3) | (1 << 6));
+        t.load(GUEST, TestCpu.assemble("mov 0x700000, %rax\nmovq $1, 0x701000\ncpuid"));
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(0x100, m.read64(pte(PAGE)) & 0x300, "read: accessed only");
+        assertEquals(0x300, m.read64(pte(PAGE + 0x1000)) & 0x300, "written: accessed and dirty");
+        assertEquals(0x100, m.read64(EPT_PML4) & 0x100, "accessed on the way");
+    }
+
+    @Test
+    void withoutInveptTheGuestKeepsUsingTheOldTranslation() {
+        m.write64(PAGE, 0xAAAA);
+        m.write64(OTHER, 0xBBBB);
+        t.load(GUEST, TestCpu.assemble("mov 0x700000, %rax\ncpuid"));
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(0xAAAA, c.r[Cpu.RAX]);
+        // remap without INVEPT: the guest-physical mapping survives the entry (VPID is off,
+        // so the entry drops linear/combined mappings, but not guest-physical ones, 29.4.3.1)
+        m.write64(pte(PAGE), OTHER | WB | RWX);
+        v.set(0x681E, GUEST);
+        assertEquals(10, run("vmresume"));
+        assertEquals(0xAAAA, c.r[Cpu.RAX], "stale guest-physical mapping");
+        // INVEPT single-context for this EPTP
+        m.write64(VmxFixture.PTR + 0x100, v.get(0x201A));
+        m.write64(VmxFixture.PTR + 0x108, 0);
+        c.r[Cpu.RBX] = VmxFixture.PTR + 0x100;
+        c.r[Cpu.RCX] = 1;
+        assertEquals(-1, t.exec(TestCpu.assemble("invept (%rbx), %rcx")));
+        assertEquals(0, c.rflags() & 0x41, "VMsucceed");
+        v.set(0x681E, GUEST);
+        assertEquals(10, run("vmresume"));
+        assertEquals(0xBBBB, c.r[Cpu.RAX], "after INVEPT the new mapping is used");
+    }
+
+    @Test
+    void withVpidLinearMappingsSurviveExitsUntilInvvpid() {
+        v.set(0x401E, 0); // no EPT: linear mappings only
+        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
+        long linear = 0x100_0000_0000L;
+        t.map4k(linear, PAGE, false, true, false);
+        m.write64(PAGE, 0xAAAA);
+        m.write64(OTHER, 0xBBBB);
+        c.r[Cpu.RBX] = linear;
+        t.load(GUEST, TestCpu.assemble("mov (%rbx), %rax\ncpuid"));
+        long ptePointer = guestPte(linear);
+
+        // without VPID every entry invalidates VPID 0's mappings: the new PTE is seen
+        assertEquals(10, run("vmlaunch"));
+        m.write64(ptePointer, OTHER | 3);
+        v.set(0x681E, GUEST);
+        assertEquals(10, run("vmresume"));
+        assertEquals(0xBBBB, c.r[Cpu.RAX]);
+
+        // with VPID 1 the guest's mappings are kept across exit and entry
+        v.set(0x401E, VmEntryChecks.PROC2_VPID);
+        v.set(0x0000, 1);
+        v.set(0x681E, GUEST);
+        assertEquals(10, run("vmresume"));
+        m.write64(ptePointer, PAGE | 3);
+        v.set(0x681E, GUEST);
+        assertEquals(10, run("vmresume"));
+        assertEquals(0xBBBB, c.r[Cpu.RAX], "stale linear mapping of VPID 1");
+
+        // INVVPID individual-address for VPID 1
+        m.write64(VmxFixture.PTR + 0x100, 1);
+        m.write64(VmxFixture.PTR + 0x108, linear);
+        c.r[Cpu.RDX] = VmxFixture.PTR + 0x100;
+        c.r[Cpu.RCX] = 0;
+        assertEquals(-1, t.exec(TestCpu.assemble("invvpid (%rdx), %rcx")));
+        assertEquals(0, c.rflags() & 0x41, "VMsucceed");
+        v.set(0x681E, GUEST);
+        c.r[Cpu.RBX] = linear;
+        assertEquals(10, run("vmresume"));
+        assertEquals(0xAAAA, c.r[Cpu.RAX], "INVVPID dropped the stale translation");
+    }
+
+    private long guestPte(long linear) {
+        long table = 0x1000;
+        for (int level = 4; level > 1; level--) {
+            long e = m.read64(table + 8 * ((linear >>> (12 + 9 * (level - 1))) & 0x1FF));
+            table = e & 0xFFFFFFFFF000L;
+        }
+        return table + 8 * ((linear >>> 12) & 0x1FF);
+    }
+
+    @Test
+    void eptViolationDuringInjectedEventDeliveryReportsIdtVectoring() {
+        // the guest's stack page is read-only in EPT: delivering the injected #UD cannot push its frame
+        long stackPage = 0x8F000;
+        m.write64(EPT_PD, EPT_PT + 0x1000 | RWX);
+        for (long k = 0; k < 512; k++) m.write64(EPT_PT + 0x1000 + 8 * k, (k << 12) | WB | RWX);
+        m.write64(EPT_PT + 0x1000 + 8 * (stackPage >>> 12), stackPage | WB | 5);
+        m.write64(0x540000 + 6 * 16, (0x548000L & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((0x548000L & 0xFFFF0000L) << 32));
+        v.set(0x6818, 0x540000);
+        v.set(0x4812, 0xFFF);
+        v.set(0x4016, 0x80000306L);
+        t.load(GUEST, TestCpu.assemble("nop"));
+        assertEquals(48, run("vmlaunch"));
+        assertEquals(0x80000306L, v.get(0x4408), "IDT-vectoring information: the #UD being delivered");
+        assertEquals(0x2 | 0x8 | 0x20 | 0x80 | 0x100, v.get(0x6400) & ~0x1000L);
+        assertEquals(GUEST, v.get(0x681E));
+        assertEquals(0x90000 - 8, v.get(0x2400), "the first frame slot (SS)");
+    }
+
+    @Test
+    void monitorTrapFlagExitsAfterEachGuestInstruction() {
+        v.set(0x4002, v.get(0x4002) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        t.load(GUEST, TestCpu.assemble("mov $1, %eax\nmov $2, %ebx\ncpuid"));
+        assertEquals(37, run("vmlaunch"));
+        assertEquals(GUEST + 5, v.get(0x681E), "after the first MOV");
+        assertEquals(1, c.r[Cpu.RAX]);
+        assertEquals(37, run("vmresume"));
+        assertEquals(GUEST + 10, v.get(0x681E));
+        assertEquals(10, run("vmresume"), "an exiting instruction exits for itself, not MTF");
+    }
+
+    @Test
+    void pendingMtfInjectionExitsBeforeAnyInstruction() {
+        v.set(0x4002, v.get(0x4002) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        v.set(0x4016, 0x80000700L); // type 7 "other event", vector 0: pending MTF VM exit
+        t.load(GUEST, TestCpu.assemble("mov $1, %eax"));
+        c.r[Cpu.RAX] = 0;
+        assertEquals(37, run("vmlaunch"));
+        assertEquals(GUEST, v.get(0x681E));
+        assertEquals(0, c.r[Cpu.RAX]);
+    }
+
+    @Test
+    void preemptionTimerExitsAndSavesItsValue() {
+        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        v.set(0x400C, v.get(0x400C) | VmEntryChecks.EXIT_SAVE_PREEMPTION);
+        v.set(0x482E, 0);
+        t.load(GUEST, TestCpu.assemble("1: inc %rax\njmp 1b"));
+        c.r[Cpu.RAX] = 0;
+        assertEquals(52, run("vmlaunch"), "a zero timer exits before the first instruction");
+        assertEquals(0, c.r[Cpu.RAX]);
+        v.set(0x482E, 3); // 3 ticks of 2^5 instructions (IA32_VMX_MISC[4:0] = 5)
+        assertEquals(52, run("vmresume"));
+        assertEquals(48, c.r[Cpu.RAX], "96 instructions: 48 INC + 48 JMP");
+        assertEquals(0, v.get(0x482E), "saved value 0");
+    }
+
+    @Test
+    void hltWithThePreemptionTimerArmedEndsInATimerExit() {
+        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        v.set(0x482E, 1000);
+        t.load(GUEST, TestCpu.assemble("hlt"));
+        assertEquals(52, run("vmlaunch"));
+        assertEquals(1, v.get(0x4826), "activity state HLT");
+        assertEquals(GUEST + 1, v.get(0x681E), "RIP after the HLT");
+    }
+}
