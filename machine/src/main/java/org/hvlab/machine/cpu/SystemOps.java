@@ -642,8 +642,11 @@ final class SystemOps {
                 if ((v >>> 32) != 0) throw CpuFault.gp0();
                 if ((v & Cpu.CR0_PG) != 0 && (v & Cpu.CR0_PE) == 0) throw CpuFault.gp0();
                 if ((v & Cpu.CR0_NW) != 0 && (v & Cpu.CR0_CD) == 0) throw CpuFault.gp0();
-                // in VMX operation CR0 must keep the IA32_VMX_CR0_FIXED bits (SDM Vol.3C 24.8)
-                if (c.vmx.inVmxOperation && !vmxOps.fixed(v | Cpu.CR0_ET, org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED0,
+                // in VMX operation CR0 must keep the IA32_VMX_CR0_FIXED bits (SDM Vol.3C 24.8); an
+                // unrestricted guest may clear PE and PG (25.3, 25.6.2)
+                boolean unrestricted = c.vmx.nonRoot && (c.vmx.proc2 & org.hvlab.machine.vmx.VmEntryChecks.PROC2_UNRESTRICTED) != 0;
+                long checked = unrestricted ? v | Cpu.CR0_ET | Cpu.CR0_PE | Cpu.CR0_PG : v | Cpu.CR0_ET;
+                if (c.vmx.inVmxOperation && !vmxOps.fixed(checked, org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED0,
                         org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED1)) throw CpuFault.gp0();
                 boolean pgOn = (v & Cpu.CR0_PG) != 0 && (c.cr0 & Cpu.CR0_PG) == 0;
                 boolean pgOff = (v & Cpu.CR0_PG) == 0 && (c.cr0 & Cpu.CR0_PG) != 0;

@@ -40,6 +40,10 @@ final class VmxOps {
         }
         // common checks of every other VMX instruction (SDM 31.3 "Operation")
         if (!v.inVmxOperation) throw CpuFault.ud();
+        if (v.nonRoot && (c.cr0 & Cpu.CR0_PE) != 0 && (sub == 0x0F78 || sub == 0x0F79) && shadowed(in)) {
+            shadowAccess(in);
+            return;
+        }
         if (v.nonRoot) { VmExits.exit(c, exitReason(sub, in), 0, in.len); return; }
         if ((c.cr0 & Cpu.CR0_PE) == 0 || (c.fl.bits & VM) != 0 || (c.longModeActive() && !c.m64)) throw CpuFault.ud();
         if (c.cpl > 0) throw CpuFault.gp0();
@@ -89,6 +93,7 @@ final class VmxOps {
             boolean shadowing = (proc & (1L << 31)) != 0 && (v.get(0x401E) & (1 << 14)) != 0;
             if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0) != shadowing) q = org.hvlab.machine.vmx.GuestStateChecks.QUAL_LINK_POINTER;
         }
+        if (q == org.hvlab.machine.vmx.GuestStateChecks.OK && !pdptesValid(v)) q = QUAL_PDPTE;
         if (q != org.hvlab.machine.vmx.GuestStateChecks.OK) {
             VmExits.failedEntry(c, v, VmExits.INVALID_GUEST_STATE, q);
             return;
@@ -123,6 +128,27 @@ final class VmxOps {
     }
 
     static final int PROC_MONITOR_TRAP_FLAG = 1 << 27;
+    static final int QUAL_PDPTE = 2;
+
+    /**
+     * SDM Vol.3C 26.3.1.6: a guest using PAE paging (CR0.PG = CR4.PAE = 1, not IA-32e mode)
+     * needs PDPTEs without reserved bits: read through guest CR3 without EPT, taken from the
+     * VMCS PDPTE fields with EPT. Failure is a failed entry with qualification 2.
+     */
+    private boolean pdptesValid(Vmcs v) {
+        long cr0 = v.get(0x6800), cr4 = v.get(0x6804);
+        boolean ia32e = (v.get(0x4012) & org.hvlab.machine.vmx.VmEntryChecks.ENTRY_IA32E_GUEST) != 0;
+        if ((cr0 & Cpu.CR0_PG) == 0 || (cr4 & Cpu.CR4_PAE) == 0 || ia32e) return true;
+        long proc = v.get(0x4002);
+        boolean ept = (proc & org.hvlab.machine.vmx.VmEntryChecks.PROC_SECONDARY) != 0
+                && (v.get(0x401E) & org.hvlab.machine.vmx.VmEntryChecks.PROC2_EPT) != 0;
+        long rsvd = (((1L << 52) - 1) & ~((1L << Cpuid.MAXPHYADDR) - 1)) | 0xFFF0_0000_0000_0000L | 0x1E6;
+        for (int i = 0; i < 4; i++) {
+            long pdpte = ept ? v.get(0x280A + 2 * i) : c.mem.read64((v.get(0x6802) & 0xFFFFFFE0L) + 8L * i);
+            if ((pdpte & 1) != 0 && (pdpte & rsvd) != 0) return false;
+        }
+        return true;
+    }
 
     /**
      * The TLB set the guest uses (SDM Vol.3C 29.4.3.1): without VPID the guest shares VPID 0
@@ -282,8 +308,35 @@ final class VmxOps {
         return f;
     }
 
+    /**
+     * VMCS shadowing (SDM Vol.3C 25.10, 31.3 VMREAD/VMWRITE): in VMX non-root operation with
+     * "VMCS shadowing", a VMREAD/VMWRITE whose field encoding fits in bits 14:0 and whose bit in
+     * the VMREAD/VMWRITE bitmap is 0 does not exit; it accesses the shadow VMCS the link pointer
+     * names.
+     */
+    private boolean shadowed(Insn in) {
+        if ((c.vmx.proc2 & org.hvlab.machine.vmx.VmEntryChecks.PROC2_SHADOWING) == 0) return false;
+        if ((c.fl.bits & VM) != 0 || (c.longModeActive() && !c.m64)) return false; // #UD first: let the exit path decide
+        long enc = c.reg(in.reg, in.osz);
+        if ((enc >>> 15) != 0) return false;
+        long bitmap = c.vmx.current.get(in.sub == 0x0F78 ? 0x2026 : 0x2028);
+        return (c.mem.read8(bitmap + (enc >>> 3)) & (1 << (enc & 7))) == 0;
+    }
+
+    private void shadowAccess(Insn in) {
+        if (c.cpl > 0) throw CpuFault.gp0();
+        long link = c.vmx.current.get(0x2800);
+        if (link == -1L) { vmfailInvalid(); return; }
+        Vmcs shadow = c.vmx.linked(c.mem, link);
+        if (in.sub == 0x0F78) vmread(in, shadow);
+        else vmwrite(in, shadow);
+    }
+
     private void vmread(Insn in) {
-        Vmcs vmcs = c.vmx.current;
+        vmread(in, c.vmx.current);
+    }
+
+    private void vmread(Insn in, Vmcs vmcs) {
         if (vmcs == null) { vmfailInvalid(); return; }
         VmcsField f = field(c.reg(in.reg, in.osz));
         if (f == null) { vmfail(UNSUPPORTED_FIELD); return; }
@@ -294,7 +347,10 @@ final class VmxOps {
     }
 
     private void vmwrite(Insn in) {
-        Vmcs vmcs = c.vmx.current;
+        vmwrite(in, c.vmx.current);
+    }
+
+    private void vmwrite(Insn in, Vmcs vmcs) {
         if (vmcs == null) { vmfailInvalid(); return; }
         long val = it.readE(in, in.osz);
         long enc = c.reg(in.reg, in.osz);

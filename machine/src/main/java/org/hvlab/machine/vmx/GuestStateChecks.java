@@ -6,8 +6,9 @@ package org.hvlab.machine.vmx;
  * 3 for NMI injection under STI blocking where the profile says so, 4 for an invalid VMCS link
  * pointer. Modelled: control registers, debug and EFER, segment registers (not in
  * virtual-8086 mode, which the machine does not model), GDTR/IDTR, RIP and RFLAGS, activity and
- * interruptibility state with the event-injection rules, the link pointer's alignment. Not yet:
- * PDPTEs and the revision of the VMCS the link pointer names.
+ * interruptibility state with the event-injection rules, the link pointer's alignment. The
+ * checks that read memory (PDPTEs, qualification 2; the revision of the VMCS the link pointer
+ * names, qualification 4) are made by the CPU's VM entry (cpu.VmxOps).
  */
 public final class GuestStateChecks {
     public static final int OK = -1, QUAL_DEFAULT = 0, QUAL_NMI_UNDER_STI = 3, QUAL_LINK_POINTER = 4;

@@ -60,6 +60,14 @@ public final class VmxState {
         return v;
     }
 
+    /**
+     * The VMCS a link pointer names (a shadow VMCS, SDM 25.10): its cached copy if it is active
+     * on this processor, else read from memory and made active, as VMPTRLD would.
+     */
+    public Vmcs linked(PhysicalMemory mem, long address) {
+        return active.computeIfAbsent(address, a -> Vmcs.fromMemory(mem, a));
+    }
+
     /** VMCLEAR: write the VMCS back, make it inactive with launch state clear. */
     public void clear(PhysicalMemory mem, long address) {
         Vmcs v = active.remove(address);

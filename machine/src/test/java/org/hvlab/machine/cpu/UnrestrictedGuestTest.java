@@ -1,0 +1,98 @@
+package org.hvlab.machine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.hvlab.machine.mem.PhysicalMemory;
+import org.hvlab.machine.vmx.Vmcs;
+import org.hvlab.machine.vmx.VmEntryChecks;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** "Unrestricted guest" (SDM Vol.3C 25.6.2, 26.3.1.1): a real-mode guest with CR0.PE = PG = 0 under EPT. */
+class UnrestrictedGuestTest {
+    static final long EPT_PML4 = 0x680000, EPT_PDPT = 0x681000, CODE16 = 0x52000;
+    TestCpu t;
+    Cpu c;
+    Vmcs v;
+    PhysicalMemory m;
+
+    @BeforeEach
+    void setUp() {
+        t = new TestCpu();
+        c = t.cpu;
+        m = t.machine.memory();
+        v = VmxFixture.enterVmxRoot(t);
+        VmxFixture.validVmcs(c, v, 0);
+        t.load(VmxFixture.HOST_RIP, TestCpu.assemble("hlt"));
+        t.observerOff();
+        m.write64(EPT_PML4, EPT_PDPT | 7);
+        for (long i = 0; i < 4; i++) m.write64(EPT_PDPT + 8 * i, (i << 30) | 0x80 | (6 << 3) | 7);
+        v.set(0x201A, EPT_PML4 | 6 | (3 << 3));
+        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
+        v.set(0x401E, VmEntryChecks.PROC2_EPT | VmEntryChecks.PROC2_UNRESTRICTED);
+        // real mode: CR0.PE = PG = 0 (NE and the other fixed bits stay), no IA-32e mode
+        v.set(0x6800, Cpu.CR0_NE | Cpu.CR0_ET);
+        v.set(0x4012, v.get(0x4012) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
+        for (int s = 0; s < 6; s++) {
+            int sel = s == Segment.CS ? (int) (CODE16 >>> 4) : 0;
+            v.set(VmEntry.SEL[s], sel);
+            v.set(VmEntry.BASE[s], (long) sel << 4);
+            v.set(VmEntry.LIMIT[s], 0xFFFF);
+            v.set(VmEntry.AR[s], s == Segment.CS ? 0x9B : 0x93);
+        }
+        v.set(0x080E, 0);
+        v.set(0x6814, 0);
+        v.set(0x480E, 0xFFFF);
+        v.set(0x4822, 0x8B);
+        v.set(0x6816, 0);
+        v.set(0x4810, 0xFFFF);
+        v.set(0x6818, 0);
+        v.set(0x4812, 0x3FF);
+        v.set(0x681C, 0x8000);
+    }
+
+    long run(String insn) {
+        t.load(TestCpu.CODE, TestCpu.assemble(insn));
+        c.rip = TestCpu.CODE;
+        c.run(1);
+        assertTrue(c.vmx.nonRoot, "entered: reason " + Long.toHexString(v.get(0x4402)) + " qual " + v.get(0x6400));
+        for (int i = 0; i < 100 && c.vmx.nonRoot; i++) c.run(1);
+        assertFalse(c.vmx.nonRoot, "the guest exited; it is at " + Long.toHexString(c.rip) + " cs " + Long.toHexString(c.seg[Segment.CS].base) + " cr0 " + Long.toHexString(c.cr0) + " act " + c.activity);
+        return v.get(0x4402);
+    }
+
+    @Test
+    void aRealModeGuestRunsAndExits() {
+        t.load(CODE16, TestCpu.assemble(".code16\nmov $0x1234, %ax\nmov %ax, 0x100\ncpuid"));
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(6, v.get(0x681E), "guest IP at the CPUID (16-bit code)");
+        assertEquals(0x1234, m.read32(0x100) & 0xFFFF, "the store went to DS base 0 + 0x100 through the identity EPT");
+        assertEquals(CODE16 >>> 4, v.get(0x0802), "CS selector saved");
+        assertEquals(0, v.get(0x6800) & Cpu.CR0_PE);
+        assertTrue(c.longModeActive(), "the host is back in 64-bit mode");
+    }
+
+    @Test
+    void aRealModeGuestCanEnterProtectedModeItself() {
+        // the guest sets CR0.PE and jumps to 32-bit code (a GDT the test places at 0x7000 with 0x18 = flat 32-bit code)
+        v.set(0x6816, 0x7000);
+        v.set(0x4810, 0x37);
+        t.load(CODE16, TestCpu.assemble(".code16\nmov %cr0, %eax\nor $1, %eax\nmov %eax, %cr0\n"
+                + "ljmpl $0x18, $0x52100\n.org 0x100\n.code32\nmov $0x55, %ebx\ncpuid"));
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(1, v.get(0x6800) & Cpu.CR0_PE);
+        assertEquals(0x18, v.get(0x0802));
+        assertEquals(0x55, c.r[Cpu.RBX] & 0xFFFFFFFFL, "32-bit code ran");
+    }
+
+    @Test
+    void withoutUnrestrictedGuestCr0PeClearFailsTheEntry() {
+        v.set(0x401E, VmEntryChecks.PROC2_EPT);
+        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
+        c.rip = TestCpu.CODE;
+        c.run(1);
+        assertEquals(0x80000021L, v.get(0x4402), "CR0.PE is a fixed-1 bit without unrestricted guest");
+    }
+}

@@ -1,0 +1,108 @@
+package org.hvlab.machine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.hvlab.machine.mem.PhysicalMemory;
+import org.hvlab.machine.vmx.Vmcs;
+import org.hvlab.machine.vmx.VmEntryChecks;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** VMCS shadowing (SDM Vol.3C 25.10, 31.3 VMREAD/VMWRITE in VMX non-root operation) and the PDPTE entry check (26.3.1.6). */
+class VmcsShadowingTest {
+    static final long GUEST = 0x520000, SHADOW = 0x602000, READ_BITMAP = 0x603000, WRITE_BITMAP = 0x604000;
+    TestCpu t;
+    Cpu c;
+    Vmcs v;
+    PhysicalMemory m;
+
+    @BeforeEach
+    void setUp() {
+        t = new TestCpu();
+        c = t.cpu;
+        m = t.machine.memory();
+        v = VmxFixture.enterVmxRoot(t);
+        VmxFixture.validVmcs(c, v, GUEST);
+        t.load(VmxFixture.HOST_RIP, TestCpu.assemble("hlt"));
+        t.observerOff();
+        m.write32(SHADOW, c.profile.vmcsRevision() | 0x80000000); // a shadow VMCS: bit 31 of the revision
+        for (long a = 0; a < 0x1000; a += 8) { m.write64(READ_BITMAP + a, 0); m.write64(WRITE_BITMAP + a, 0); }
+        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
+        v.set(0x401E, VmEntryChecks.PROC2_SHADOWING);
+        v.set(0x2026, READ_BITMAP);
+        v.set(0x2028, WRITE_BITMAP);
+        v.set(0x2800, SHADOW);
+    }
+
+    long run() {
+        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
+        c.rip = TestCpu.CODE;
+        c.run(1);
+        assertTrue(c.vmx.nonRoot, "entered: reason " + Long.toHexString(v.get(0x4402)));
+        for (int i = 0; i < 100 && c.vmx.nonRoot; i++) c.run(1);
+        assertFalse(c.vmx.nonRoot);
+        return v.get(0x4402);
+    }
+
+    @Test
+    void vmreadAndVmwriteReachTheShadowVmcsWhereTheBitmapsAllow() {
+        // guest: VMWRITE guest RIP (0x681E) := 0x4242 in the shadow, VMREAD it back into RAX, then CPUID
+        t.load(GUEST, TestCpu.assemble("mov $0x681e, %rdx\nmov $0x4242, %rcx\nvmwrite %rcx, %rdx\npushfq\npop %rbx\n"
+                + "vmread %rdx, %rax\ncpuid"));
+        assertEquals(10, run());
+        assertEquals(0x4242, c.r[Cpu.RAX]);
+        assertEquals(0, c.r[Cpu.RBX] & 0x41, "VMWRITE succeeded (CF = ZF = 0)");
+        assertEquals(GUEST + 22, v.get(0x681E), "the ordinary VMCS is untouched: guest RIP is the CPUID");
+        assertEquals(0x4242, c.vmx.linked(m, SHADOW).get(0x681E), "the shadow VMCS holds the write");
+    }
+
+    @Test
+    void aSetBitmapBitExits() {
+        m.write8(WRITE_BITMAP + (0x681E >>> 3), (byte) (1 << (0x681E & 7)));
+        t.load(GUEST, TestCpu.assemble("mov $0x681e, %rdx\nvmwrite %rcx, %rdx"));
+        assertEquals(25, run(), "VMWRITE exits");
+        t.load(GUEST, TestCpu.assemble("mov $0x10000, %rdx\nvmread %rdx, %rax"));
+        v.set(0x681E, GUEST);
+        t.load(TestCpu.CODE, TestCpu.assemble("vmresume"));
+        c.rip = TestCpu.CODE;
+        c.run(1);
+        for (int i = 0; i < 10 && c.vmx.nonRoot; i++) c.run(1);
+        assertEquals(23, v.get(0x4402), "an encoding above bit 14 always exits");
+    }
+
+    @Test
+    void withoutShadowingVmreadExits() {
+        v.set(0x401E, 0);
+        v.set(0x2800, -1L); // a shadow VMCS in the link pointer needs "VMCS shadowing" (qualification 4)
+        t.load(GUEST, TestCpu.assemble("vmread %rdx, %rax"));
+        assertEquals(23, run());
+    }
+
+    @Test
+    void paePdptesWithReservedBitsFailTheEntryWithQualification2() {
+        // a 32-bit PAE guest whose PDPTE 1 sets reserved bit 5 (read through guest CR3 without EPT)
+        long cr3 = 0x650000;
+        m.write64(cr3, 0x651001);
+        m.write64(cr3 + 8, 0x652001 | (1 << 5));
+        v.set(0x401E, 0);
+        v.set(0x2800, -1L);
+        v.set(0x6802, cr3);
+        v.set(0x4012, v.get(0x4012) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(0x2806, 0);
+        for (int s = 0; s < 6; s++) v.set(VmEntry.AR[s], s == Segment.CS ? 0xC09B : 0xC093);
+        v.set(0x4816, 0xC09B);
+        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
+        c.rip = TestCpu.CODE;
+        c.run(1);
+        assertFalse(c.vmx.nonRoot);
+        assertEquals(0x80000021L, v.get(0x4402));
+        assertEquals(2, v.get(0x6400), "qualification 2: PDPTEs");
+        m.write64(cr3 + 8, 0x652001);
+        t.load(GUEST, TestCpu.assemble(".code32\ncpuid"));
+        c.rip = TestCpu.CODE;
+        c.run(1);
+        assertTrue(c.vmx.nonRoot, "valid PDPTEs: entered, reason " + Long.toHexString(v.get(0x4402)));
+    }
+}
