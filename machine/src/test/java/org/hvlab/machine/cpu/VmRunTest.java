@@ -189,6 +189,26 @@ class VmRunTest {
         assertEquals(GUEST + 2, v.get(0x681E), "after the instruction in the STI shadow");
     }
 
+    /** Regression: a guest that halts with IF = 1 under interrupt-window exiting must stay runnable (it exits at once). */
+    @Test
+    void interruptWindowWakesAGuestThatExecutedStiHlt() {
+        t.load(GUEST, TestCpu.assemble("sti\nhlt\nnop\nvmcall"));
+        v.set(0x4002, v.get(0x4002) | (1 << 2));
+        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
+        c.rip = TestCpu.CODE;
+        c.run(1); // VMLAUNCH
+        c.run(1); // STI
+        c.run(1); // HLT, in the STI shadow: the CPU halts
+        assertTrue(c.vmx.nonRoot);
+        assertEquals(Cpu.HLT, c.activity);
+        assertTrue(c.runnable(), "the interrupt window (IF = 1, no blocking in HLT) ends the HLT by a VM exit");
+        c.run(1);
+        assertFalse(c.vmx.nonRoot);
+        assertEquals(7, v.get(0x4402), "interrupt window");
+        assertEquals(GUEST + 2, v.get(0x681E), "RIP after the HLT");
+        assertEquals(1, v.get(0x4826), "activity state HLT (SDM 27.1, 27.3.4)");
+    }
+
     /** Regression: a window exit saves the blocking of the boundary where it happens, not that of the previous one. */
     @Test
     void windowExitsSaveTheInterruptibilityOfTheExitBoundary() {
