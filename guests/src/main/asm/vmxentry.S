@@ -9,7 +9,10 @@
 #    state "launched": VMLAUNCH fails with 4; "clear": VMRESUME fails with 5 (26.1, 31.4).
 #  - 26.3.1.5 (guest non-register state), failures are exit 0x80000021 with qualification 0
 #    (26.7): blocking by STI and by MOV SS not both; blocking by STI needs RFLAGS.IF = 1;
-#    injecting an NMI with "virtual NMIs" = 1 needs no virtual-NMI blocking (bit 3).
+#    injecting an NMI with "virtual NMIs" = 1 needs no virtual-NMI blocking (bit 3); injecting
+#    an external interrupt needs RFLAGS.IF = 1 (26.3.1.4); injecting an NMI needs no MOV-SS
+#    blocking; a non-active activity state needs no STI/MOV-SS blocking; in the HLT state only
+#    external interrupts, NMI, #DB, #MC and the MTF pseudo-event may be injected.
 #  - An invalid VMCS link pointer (not all ones, and misaligned, or naming a region without the
 #    VMCS revision identifier) is exit 0x80000021 with qualification 4 (26.3.1.5, 26.7).
 #  - Every VM exit clears the valid bit of the VM-entry interruption information (24.8.3);
@@ -23,6 +26,11 @@
 #   sti and mov-ss blocking: reason=0x80000021 qual=0
 #   sti blocking with IF=0: reason=0x80000021 qual=0
 #   inject nmi, virtual nmis, blocked by nmi: reason=0x80000021 qual=0
+#   inject external interrupt with IF=0: reason=0x80000021 qual=0
+#   inject nmi with mov-ss blocking: reason=0x80000021 qual=0
+#   hlt activity with sti blocking: reason=0x80000021 qual=0
+#   hlt activity, inject #UD: reason=0x80000021 qual=0
+#   hlt activity, inject #DB: reason=18 qual=0 rip=guest_db+0
 #   link pointer misaligned: reason=0x80000021 qual=4
 #   link pointer without revision id: reason=0x80000021 qual=4
 #   exit clears entry info valid bit: reason=18 qual=0 rip=guest_db+0 entry-info=0x00000301
@@ -99,6 +107,58 @@ _start:
         CASE    "inject nmi, virtual nmis, blocked by nmi"
         SHOW_REASON FAILED_GUEST_STATE
         SHOW_DEC qual, F_EXIT_QUAL, 0
+        ENDL
+
+        # ---- event injection against RFLAGS, blocking and the activity state (26.3.1.4-5) ----
+        lea     en_guest(%rip), %rdi
+        call    vmx_new_vmcs
+        VMW     F_ENTRY_INFO, $0x80000020       # external interrupt 0x20; RFLAGS.IF = 0
+        call    vmx_launch
+        CASE    "inject external interrupt with IF=0"
+        SHOW_REASON FAILED_GUEST_STATE
+        SHOW_DEC qual, F_EXIT_QUAL, 0
+        ENDL
+
+        lea     en_guest(%rip), %rdi
+        call    vmx_new_vmcs
+        VMW     F_GUEST_INTR, $INTR_MOVSS
+        VMW     F_ENTRY_INFO, $0x80000202       # NMI, "virtual NMIs" = 0
+        call    vmx_launch
+        CASE    "inject nmi with mov-ss blocking"
+        SHOW_REASON FAILED_GUEST_STATE
+        SHOW_DEC qual, F_EXIT_QUAL, 0
+        ENDL
+
+        lea     en_guest(%rip), %rdi
+        call    vmx_new_vmcs
+        VMW     F_GUEST_RFLAGS, $RFLAGS_IF
+        VMW     F_GUEST_INTR, $INTR_STI
+        VMW     F_GUEST_ACTIVITY, $1
+        call    vmx_launch
+        CASE    "hlt activity with sti blocking"
+        SHOW_REASON FAILED_GUEST_STATE
+        SHOW_DEC qual, F_EXIT_QUAL, 0
+        ENDL
+
+        lea     en_guest(%rip), %rdi
+        call    vmx_new_vmcs
+        VMW     F_GUEST_ACTIVITY, $1
+        VMW     F_ENTRY_INFO, $0x80000306       # #UD may not be injected into HLT
+        call    vmx_launch
+        CASE    "hlt activity, inject #UD"
+        SHOW_REASON FAILED_GUEST_STATE
+        SHOW_DEC qual, F_EXIT_QUAL, 0
+        ENDL
+
+        lea     en_guest(%rip), %rdi
+        call    vmx_new_vmcs
+        VMW     F_GUEST_ACTIVITY, $1
+        VMW     F_ENTRY_INFO, $0x80000301       # #DB may; it is delivered, its handler VMCALLs
+        call    vmx_launch
+        CASE    "hlt activity, inject #DB"
+        SHOW_REASON EXIT_VMCALL
+        SHOW_DEC qual, F_EXIT_QUAL, 0
+        SHOW_RIP guest_db, 0
         ENDL
 
         # ---- VMCS link pointer ----

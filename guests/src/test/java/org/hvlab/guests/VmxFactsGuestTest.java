@@ -80,6 +80,11 @@ class VmxFactsGuestTest {
                 sti and mov-ss blocking: reason=0x80000021 qual=0
                 sti blocking with IF=0: reason=0x80000021 qual=0
                 inject nmi, virtual nmis, blocked by nmi: reason=0x80000021 qual=0
+                inject external interrupt with IF=0: reason=0x80000021 qual=0
+                inject nmi with mov-ss blocking: reason=0x80000021 qual=0
+                hlt activity with sti blocking: reason=0x80000021 qual=0
+                hlt activity, inject #UD: reason=0x80000021 qual=0
+                hlt activity, inject #DB: reason=18 qual=0 rip=guest_db+0
                 link pointer misaligned: reason=0x80000021 qual=4
                 link pointer without revision id: reason=0x80000021 qual=4
                 exit clears entry info valid bit: reason=18 qual=0 rip=guest_db+0 entry-info=0x00000301
