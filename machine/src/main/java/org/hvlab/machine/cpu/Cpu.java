@@ -465,7 +465,12 @@ public final class Cpu {
         }
         if (activity == SHUTDOWN) return false;
         int blocking = activity == ACTIVE ? shadow : 0;
-        if (vmx.nonRoot && VmExits.boundary(this, blocking)) return true;
+        if (vmx.nonRoot) {
+            // an exit at this boundary saves the blocking in effect here, not the one before the
+            // previous instruction (SDM Vol.3C 27.3.4: the state when the VM exit commences)
+            blockingAtStart = blocking;
+            if (VmExits.boundary(this, blocking)) return true;
+        }
         if (nmiPending && !nmiBlocked && (blocking & BLOCK_MOVSS) == 0) {
             nmiPending = false;
             activity = ACTIVE;

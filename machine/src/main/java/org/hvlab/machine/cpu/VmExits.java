@@ -161,6 +161,8 @@ final class VmExits {
         if (c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0) return true;
         if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
         if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !c.nmiBlocked) return true;
+        // interrupt-window exits wake HLT too (SDM Vol.3C 25.2); in HLT there is no STI/MOV-SS blocking
+        if ((proc & PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0) return true;
         return (pin & 1) != 0 && c.apic.hasPendingInterrupt();
     }
 

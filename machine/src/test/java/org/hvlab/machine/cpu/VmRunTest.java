@@ -189,6 +189,48 @@ class VmRunTest {
         assertEquals(GUEST + 2, v.get(0x681E), "after the instruction in the STI shadow");
     }
 
+    /** Regression: a guest that halts with IF = 1 under interrupt-window exiting must stay runnable (it exits at once). */
+    @Test
+    void interruptWindowWakesAGuestThatExecutedStiHlt() {
+        t.load(GUEST, TestCpu.assemble("sti\nhlt\nnop\nvmcall"));
+        v.set(0x4002, v.get(0x4002) | (1 << 2));
+        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
+        c.rip = TestCpu.CODE;
+        c.run(1); // VMLAUNCH
+        c.run(1); // STI
+        c.run(1); // HLT, in the STI shadow: the CPU halts
+        assertTrue(c.vmx.nonRoot);
+        assertEquals(Cpu.HLT, c.activity);
+        assertTrue(c.runnable(), "the interrupt window (IF = 1, no blocking in HLT) ends the HLT by a VM exit");
+        c.run(1);
+        assertFalse(c.vmx.nonRoot);
+        assertEquals(7, v.get(0x4402), "interrupt window");
+        assertEquals(GUEST + 2, v.get(0x681E), "RIP after the HLT");
+        assertEquals(1, v.get(0x4826), "activity state HLT (SDM 27.1, 27.3.4)");
+    }
+
+    /** Regression: a window exit saves the blocking of the boundary where it happens, not that of the previous one. */
+    @Test
+    void windowExitsSaveTheInterruptibilityOfTheExitBoundary() {
+        t.load(GUEST, TestCpu.assemble("sti\nnop\nnop\nvmcall"));
+        v.set(0x4002, v.get(0x4002) | (1 << 2));
+        assertTrue(enterAndRun("vmlaunch", 5));
+        assertEquals(7, v.get(0x4402));
+        assertEquals(GUEST + 2, v.get(0x681E));
+        assertEquals(0, v.get(0x4824), "no STI blocking at the boundary after the NOP");
+
+        t.load(GUEST, TestCpu.assemble("nop\nnop\nvmcall"));
+        v.set(0x4002, (v.get(0x4002) & ~(1L << 2)) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(0x4000, v.get(0x4000) | NMI_EXITING | VIRTUAL_NMIS);
+        v.set(0x4824, 2); // blocking by MOV SS for the first instruction
+        v.set(0x6820, 2);
+        v.set(0x681E, GUEST);
+        assertTrue(enterAndRun("vmresume", 5));
+        assertEquals(8, v.get(0x4402));
+        assertEquals(GUEST + 1, v.get(0x681E));
+        assertEquals(0, v.get(0x4824), "the MOV-SS blocking ended with the first instruction");
+    }
+
     @Test
     void externalInterruptExitingWithAcknowledge() {
         t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
