@@ -9,6 +9,7 @@ import org.hvlab.machine.boot.ElfImage;
 import org.hvlab.machine.boot.ImageException;
 import org.hvlab.machine.sched.ChoiceSource;
 import org.hvlab.machine.sched.SeededRandom;
+import org.hvlab.machine.vmx.CpuProfile;
 
 /** Loads the bundled guest images (built into guests/NAME.elf on the class path) and runs them. */
 final class Guests {
@@ -30,7 +31,20 @@ final class Guests {
     }
 
     static Run run(String name, int cpus, ChoiceSource choices, String cmdline, long maxSteps) {
-        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, maxSteps, choices), null);
+        return run(name, cpus, choices, cmdline, maxSteps, CpuProfile.defaultProfile());
+    }
+
+    /** Runs a guest on one CPU with seed 1 under a named CPU profile. */
+    static Run run(String name, String profile, String cmdline) {
+        try {
+            return run(name, 1, new SeededRandom(1, MachineConfig.DEFAULT_MAX_QUANTUM), cmdline, 200_000_000L, CpuProfile.load(profile));
+        } catch (CpuProfile.ProfileException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Run run(String name, int cpus, ChoiceSource choices, String cmdline, long maxSteps, CpuProfile profile) {
+        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, maxSteps, choices, profile), null);
         try {
             m.load(image(name), cmdline);
         } catch (ImageException e) {

@@ -59,7 +59,7 @@ public final class LocalApic {
         if (x2 && !en) throw org.hvlab.machine.cpu.CpuFault.gp0();
         if (x2apic() && en && !x2) throw org.hvlab.machine.cpu.CpuFault.gp0(); // x2APIC -> xAPIC needs disable first
         if (!globallyEnabled() && x2) throw org.hvlab.machine.cpu.CpuFault.gp0(); // disabled -> x2APIC needs xAPIC first (11.12.5)
-        apicBase = (v & ~BASE_BSP) | (apicBase & BASE_BSP);
+        apicBase = v; // the BSP flag is R/W too (SDM Vol.4 Table 2-2, IA32_APIC_BASE bit 8)
         if (x2) ldr = ((id >> 4) << 16) | (1 << (id & 0xF)); // x2APIC logical ID is derived (11.12.10.2)
         cpu.flushTlb(); // the MMIO page appears or disappears
     }

@@ -3,16 +3,26 @@ package org.hvlab.machine.vmx;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A CPU profile: the VMX capability MSRs and other model-specific facts of one processor, and
- * the choices the SDM leaves to the implementation (VMX-FACTS.md). Profiles are data files
- * ({@code profiles/NAME.profile} beside this class); a malformed one is reported with its file
- * and line.
+ * A CPU profile: the MSRs of one processor (its MSR behaviour table, VMX capability MSRs
+ * included) and the choices the SDM leaves to the implementation (VMX-FACTS.md). Profiles are
+ * data files ({@code profiles/NAME.profile} beside this class); a malformed one is reported with
+ * its file and line.
+ *
+ * <p>Each MSR the processor has is one line
+ * {@code msr.INDEX = VALUE [writable=MASK] [preserved=MASK] [rule=NAME]}: the value it holds
+ * after reset, the bits WRMSR may change (default none: a read-only MSR, whose every WRMSR is
+ * #GP), the bits a write stores (default none; must lie within the writable bits; writable bits
+ * outside it are accepted and dropped), and an optional named rule for an MSR whose SDM
+ * definition adds validity checks or side effects that one mask cannot express (see
+ * {@link MsrRule}). An MSR without a line does not exist: RDMSR and WRMSR of it are #GP. (The
+ * x2APIC MSRs 0x800-0x8FF belong to the local APIC model instead.)
  */
 public final class CpuProfile {
     public static final String DEFAULT = "kvm-2022";
@@ -24,15 +34,66 @@ public final class CpuProfile {
             IA32_VMX_TRUE_PROCBASED_CTLS = 0x48E, IA32_VMX_TRUE_EXIT_CTLS = 0x48F, IA32_VMX_TRUE_ENTRY_CTLS = 0x490,
             IA32_VMX_VMFUNC = 0x491;
 
+    public static final int IA32_TSC = 0x10, IA32_APIC_BASE = 0x1B, IA32_TSC_ADJUST = 0x3B, IA32_PAT = 0x277,
+            IA32_EFER = 0xC0000080;
+
+    /**
+     * Named rules of the MSR behaviour table: SDM validity checks and side effects on top of the
+     * writable/preserved masks. Each rule that stands for one architectural MSR may only be
+     * given to that MSR.
+     */
+    public enum MsrRule {
+        /** No rule: the masks alone decide. */
+        NONE("none", -1),
+        /** The time-stamp counter: keeps counting after a write; a write moves TSC_ADJUST by the same amount. */
+        TSC("tsc", IA32_TSC),
+        /** IA32_TSC_ADJUST: reads the accumulated TSC adjustment; preserved bits written move the TSC too. */
+        TSC_ADJUST("tsc-adjust", IA32_TSC_ADJUST),
+        /** IA32_APIC_BASE: the local APIC checks the mode transitions and the base address. */
+        APIC_BASE("apic-base", IA32_APIC_BASE),
+        /** IA32_FEATURE_CONTROL: every write is #GP once the lock bit (bit 0) is set. */
+        FEATURE_CONTROL("feature-control", IA32_FEATURE_CONTROL),
+        /** IA32_EFER: LMA is the processor's; LME may not change while paging is enabled. */
+        EFER("efer", IA32_EFER),
+        /** IA32_PAT: every byte must be a valid PAT memory type (0, 1, 4, 5, 6, 7). */
+        PAT("pat", IA32_PAT),
+        /** An MTRR: every memory-type field must hold 0, 1, 4, 5 or 6. */
+        MTRR("mtrr-type", -1),
+        /** The value is an address and must be canonical. */
+        CANONICAL("canonical", -1);
+
+        public final String fileName;
+        /** The one MSR this rule belongs to, or -1 when it fits several. */
+        final int only;
+
+        MsrRule(String fileName, int only) {
+            this.fileName = fileName;
+            this.only = only;
+        }
+
+        static MsrRule byName(String n) {
+            for (MsrRule r : values()) if (r.fileName.equals(n)) return r;
+            return null;
+        }
+    }
+
+    /** One line of the MSR behaviour table. */
+    public record MsrSpec(int index, long value, long writable, long preserved, MsrRule rule) {
+        public boolean readOnly() {
+            return writable == 0;
+        }
+    }
+
     public final String name;
-    private final Map<Integer, Long> msrs;
+    private final Map<Integer, MsrSpec> msrs;
+    /** IA32_EFER bits WRMSR may change (the writable mask of the table's EFER line). */
     public final long eferWritable;
     private final Map<String, String> choices;
 
-    private CpuProfile(String name, Map<Integer, Long> msrs, long eferWritable, Map<String, String> choices) {
+    private CpuProfile(String name, Map<Integer, MsrSpec> msrs, Map<String, String> choices) {
         this.name = name;
         this.msrs = msrs;
-        this.eferWritable = eferWritable;
+        this.eferWritable = msrs.get(IA32_EFER).writable();
         this.choices = choices;
     }
 
@@ -58,9 +119,8 @@ public final class CpuProfile {
 
     static CpuProfile parse(String file, String text) throws ProfileException {
         String name = null;
-        Map<Integer, Long> msrs = new TreeMap<>();
+        Map<Integer, MsrSpec> msrs = new TreeMap<>();
         Map<String, String> choices = new LinkedHashMap<>();
-        long efer = -1;
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String l = lines[i].strip();
@@ -73,9 +133,7 @@ public final class CpuProfile {
                 name = v;
             } else if (k.startsWith("msr.")) {
                 int idx = (int) number(where, k.substring(4));
-                if (msrs.put(idx, number(where, v)) != null) throw new ProfileException(where + "MSR " + k.substring(4) + " given twice");
-            } else if (k.equals("efer.writable")) {
-                efer = number(where, v);
+                if (msrs.put(idx, msrSpec(where, idx, v)) != null) throw new ProfileException(where + "MSR " + k.substring(4) + " given twice");
             } else if (k.startsWith("choice.")) {
                 choices.put(k.substring(7), v);
             } else {
@@ -83,11 +141,44 @@ public final class CpuProfile {
             }
         }
         if (name == null) throw new ProfileException(file + ": no 'name'");
-        if (efer < 0) throw new ProfileException(file + ": no 'efer.writable'");
         for (int m = IA32_VMX_BASIC; m <= IA32_VMX_VMFUNC; m++) {
-            if (!msrs.containsKey(m)) throw new ProfileException(file + ": VMX capability MSR 0x" + Integer.toHexString(m) + " missing");
+            MsrSpec s = msrs.get(m);
+            if (s == null) throw new ProfileException(file + ": VMX capability MSR 0x" + Integer.toHexString(m) + " missing");
+            if (!s.readOnly()) throw new ProfileException(file + ": VMX capability MSR 0x" + Integer.toHexString(m) + " must be read-only");
         }
-        return new CpuProfile(name, Collections.unmodifiableMap(msrs), efer, Collections.unmodifiableMap(choices));
+        MsrSpec efer = msrs.get(IA32_EFER);
+        if (efer == null || efer.rule() != MsrRule.EFER) throw new ProfileException(file + ": no IA32_EFER line 'msr.0xc0000080 = ... rule=efer'");
+        return new CpuProfile(name, Collections.unmodifiableMap(msrs), Collections.unmodifiableMap(choices));
+    }
+
+    /** Parses "VALUE [writable=MASK] [preserved=MASK] [rule=NAME]" of an msr.INDEX line. */
+    private static MsrSpec msrSpec(String where, int index, String text) throws ProfileException {
+        String[] t = text.split("\\s+");
+        long value = number(where, t[0]);
+        Long writable = null, preserved = null;
+        MsrRule rule = null;
+        for (int j = 1; j < t.length; j++) {
+            int eq = t[j].indexOf('=');
+            String a = eq < 0 ? t[j] : t[j].substring(0, eq), v = eq < 0 ? "" : t[j].substring(eq + 1);
+            boolean twice;
+            switch (a) {
+                case "writable" -> { twice = writable != null; writable = number(where, v); }
+                case "preserved" -> { twice = preserved != null; preserved = number(where, v); }
+                case "rule" -> {
+                    twice = rule != null;
+                    rule = MsrRule.byName(v);
+                    if (rule == null) throw new ProfileException(where + "unknown MSR rule '" + v + "'");
+                }
+                default -> throw new ProfileException(where + "unknown MSR attribute '" + t[j] + "' (writable=, preserved=, rule=)");
+            }
+            if (twice) throw new ProfileException(where + "'" + a + "' given twice");
+        }
+        long w = writable == null ? 0 : writable, p = preserved == null ? 0 : preserved;
+        if ((p & ~w) != 0) throw new ProfileException(where + "preserved bits 0x" + Long.toHexString(p & ~w) + " are not writable");
+        if (rule == null) rule = MsrRule.NONE;
+        if (rule.only >= 0 && rule.only != index)
+            throw new ProfileException(where + "rule " + rule.fileName + " belongs to MSR 0x" + Integer.toHexString(rule.only));
+        return new MsrSpec(index, value, w, p, rule);
     }
 
     private static long number(String where, String s) throws ProfileException {
@@ -98,13 +189,24 @@ public final class CpuProfile {
         }
     }
 
-    /** A fixed-value MSR of the profile, or null when the profile does not define it. */
+    /** The reset value of an MSR of the profile, or null when the processor has no such MSR. */
     public Long msr(int index) {
+        MsrSpec s = msrs.get(index);
+        return s == null ? null : s.value();
+    }
+
+    /** The MSR behaviour table's line for an MSR, or null when the processor has no such MSR. */
+    public MsrSpec msrSpec(int index) {
         return msrs.get(index);
     }
 
+    /** The whole MSR behaviour table, in index order. */
+    public Collection<MsrSpec> msrTable() {
+        return msrs.values();
+    }
+
     public long vmx(int index) {
-        return msrs.get(index);
+        return msrs.get(index).value();
     }
 
     /** The VMCS revision identifier (IA32_VMX_BASIC bits 30:0). */

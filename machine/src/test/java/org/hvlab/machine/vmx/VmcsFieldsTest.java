@@ -36,7 +36,24 @@ class VmcsFieldsTest {
         assertEquals("p.profile:2: bad number 'zz'", e.getMessage());
         e = assertThrows(CpuProfile.ProfileException.class, () -> CpuProfile.parse("p.profile", "name = x\nfrob = 1\n"));
         assertEquals("p.profile:2: unknown key 'frob'", e.getMessage());
-        e = assertThrows(CpuProfile.ProfileException.class, () -> CpuProfile.parse("p.profile", "name = x\nefer.writable = 1\n"));
+        e = assertThrows(CpuProfile.ProfileException.class,
+                () -> CpuProfile.parse("p.profile", "name = x\nmsr.0xc0000080 = 0 writable=0x901 preserved=0x901 rule=efer\n"));
         assertTrue(e.getMessage().contains("VMX capability MSR 0x480 missing"), e.getMessage());
+    }
+
+    @Test
+    void malformedMsrLinesNameFileAndLine() {
+        String[][] cases = {
+            {"msr.0x10 = 0 writable=0x1 frob=2", "p.profile:2: unknown MSR attribute 'frob=2' (writable=, preserved=, rule=)"},
+            {"msr.0x10 = 0 writable=0x1 preserved=0x3", "p.profile:2: preserved bits 0x2 are not writable"},
+            {"msr.0x10 = 0 rule=magic", "p.profile:2: unknown MSR rule 'magic'"},
+            {"msr.0x11 = 0 rule=tsc", "p.profile:2: rule tsc belongs to MSR 0x10"},
+            {"msr.0x10 = 0 writable=0x1 writable=0x1", "p.profile:2: 'writable' given twice"},
+            {"msr.0x10 = 0 preserved=0xg", "p.profile:2: bad number '0xg'"},
+        };
+        for (String[] c : cases) {
+            var e = assertThrows(CpuProfile.ProfileException.class, () -> CpuProfile.parse("p.profile", "name = x\n" + c[0] + "\n"));
+            assertEquals(c[1], e.getMessage(), c[0]);
+        }
     }
 }
