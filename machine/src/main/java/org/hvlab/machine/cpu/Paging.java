@@ -179,6 +179,7 @@ final class Paging {
     private final long[] entriesAddr = new long[5];
 
     private void fill(int slot, long vpn, long paPage, int perm) {
+        c.tlbs.current.noteFilled(slot);
         c.tlbVpn[slot] = vpn;
         c.tlbPa[slot] = paPage;
         c.tlbPerm[slot] = perm;

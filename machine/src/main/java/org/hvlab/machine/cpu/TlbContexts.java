@@ -1,10 +1,8 @@
 package org.hvlab.machine.cpu;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.hvlab.machine.mem.Page;
 
@@ -29,16 +27,39 @@ final class TlbContexts {
         final Page[] page = new Page[Cpu.TLB_SIZE];
         final int[] perm = new int[Cpu.TLB_SIZE];
 
+        /** Slots filled since the last flush, so that a flush of a lightly used set is cheap (VM entries and exits without VPID flush twice per round trip). */
+        private final int[] filled = new int[FILL_LOG];
+        private int nFilled;
+
         Set(int vpid, long ep4ta) {
             this.vpid = vpid;
             this.ep4ta = ep4ta;
-            flush();
+            Arrays.fill(vpn, -1L);
+        }
+
+        void noteFilled(int slot) {
+            if (nFilled < FILL_LOG) filled[nFilled] = slot;
+            nFilled++;
         }
 
         void flush() {
-            Arrays.fill(vpn, -1L);
-            Arrays.fill(page, null);
+            if (nFilled > FILL_LOG) {
+                Arrays.fill(vpn, -1L);
+                Arrays.fill(page, null);
+            } else {
+                for (int i = 0; i < nFilled; i++) {
+                    vpn[filled[i]] = -1L;
+                    page[filled[i]] = null;
+                }
+            }
+            nFilled = 0;
         }
+    }
+
+    private static final int FILL_LOG = 64;
+
+    static {
+        assert FILL_LOG < Cpu.TLB_SIZE;
     }
 
     /** Hardware may drop cached translations at any time; bounding the sets is such a drop. */
@@ -78,6 +99,7 @@ final class TlbContexts {
 
     /** Makes the set for (vpid, ep4ta) current. */
     void switchTo(int vpid, long ep4ta) {
+        if (current.vpid == vpid && current.ep4ta == ep4ta) return;
         Set s = get(vpid, ep4ta);
         if (s != current) {
             current = s;
@@ -87,13 +109,12 @@ final class TlbContexts {
 
     /** Invalidates every set that matches; the current set is flushed in place. */
     private void invalidate(java.util.function.Predicate<Set> which) {
-        List<Long> drop = new ArrayList<>();
-        for (Map.Entry<Long, Set> e : sets.entrySet()) {
-            if (!which.test(e.getValue())) continue;
-            if (e.getValue() == current) c.flushTlb();
-            else drop.add(e.getKey());
+        for (Iterator<Set> it = sets.values().iterator(); it.hasNext(); ) {
+            Set s = it.next();
+            if (!which.test(s)) continue;
+            if (s == current) c.flushTlb();
+            else it.remove();
         }
-        for (long k : drop) sets.remove(k);
     }
 
     /** VM entry/exit with "enable VPID" = 0: linear and combined mappings of VPID 0 (29.4.3.1). */

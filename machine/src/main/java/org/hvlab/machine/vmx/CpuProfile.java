@@ -95,7 +95,14 @@ public final class CpuProfile {
         this.msrs = msrs;
         this.eferWritable = msrs.get(IA32_EFER).writable();
         this.choices = choices;
+        for (int i = 0; i < vmxCaps.length; i++) {
+            MsrSpec m = msrs.get(IA32_VMX_BASIC + i);
+            vmxCaps[i] = m == null ? 0 : m.value();
+        }
     }
+
+    /** The VMX capability MSRs 0x480-0x491 by offset: VM entry reads them many times per entry. */
+    private final long[] vmxCaps = new long[0x12];
 
     /** Loads a bundled profile by name. */
     public static CpuProfile load(String name) throws ProfileException {
@@ -206,7 +213,8 @@ public final class CpuProfile {
     }
 
     public long vmx(int index) {
-        return msrs.get(index).value();
+        int i = index - IA32_VMX_BASIC;
+        return i >= 0 && i < vmxCaps.length ? vmxCaps[i] : msrs.get(index).value();
     }
 
     /** The VMCS revision identifier (IA32_VMX_BASIC bits 30:0). */

@@ -45,6 +45,6 @@ public final class Vmcs {
     public void set(int encoding, long value) {
         int s = VmcsFields.slot(encoding);
         if (s < 0) throw new IllegalArgumentException("no VMCS field 0x" + Integer.toHexString(encoding));
-        values[s] = value & VmcsFields.byEncoding(encoding).mask();
+        values[s] = value & VmcsFields.maskOfSlot(s);
     }
 }

@@ -2,9 +2,7 @@ package org.hvlab.machine.vmx;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The VMCS field table: every field whose index is within the range IA32_VMX_VMCS_ENUM of the
@@ -171,7 +169,10 @@ public final class VmcsFields {
             """;
 
     private static final List<VmcsField> ALL;
-    private static final Map<Integer, VmcsField> BY_ENCODING = new HashMap<>();
+    /** Fields by encoding (an array, not a map: encodings collide badly in a hash table and VM entry looks them up constantly). */
+    private static final VmcsField[] BY_ENCODING = new VmcsField[0x7000];
+    /** The value mask of each slot (the field's width). */
+    private static final long[] MASK;
     /** Slot of each field in a VMCS's value array, indexed by encoding (all encodings are below 0x7000); -1 if none. */
     private static final short[] SLOT = new short[0x7000];
 
@@ -184,11 +185,14 @@ public final class VmcsFields {
             String rest = l.substring(5);
             int cut = rest.lastIndexOf(' ');
             VmcsField f = new VmcsField(enc, rest.substring(0, cut).strip(), rest.substring(cut + 1));
-            if (BY_ENCODING.put(enc, f) != null) throw new ExceptionInInitializerError("duplicate VMCS field " + l);
+            if (BY_ENCODING[enc] != null) throw new ExceptionInInitializerError("duplicate VMCS field " + l);
+            BY_ENCODING[enc] = f;
             SLOT[enc] = (short) all.size();
             all.add(f);
         }
         ALL = Collections.unmodifiableList(all);
+        MASK = new long[all.size()];
+        for (int i = 0; i < MASK.length; i++) MASK[i] = all.get(i).mask();
     }
 
     private VmcsFields() {}
@@ -203,7 +207,12 @@ public final class VmcsFields {
 
     /** The field with this full encoding (bit 0 clear), or null. */
     public static VmcsField byEncoding(int encoding) {
-        return BY_ENCODING.get(encoding);
+        return encoding >= 0 && encoding < BY_ENCODING.length ? BY_ENCODING[encoding] : null;
+    }
+
+    /** The value mask (width) of the field in a slot. */
+    static long maskOfSlot(int slot) {
+        return MASK[slot];
     }
 
     /** Slot of a field in {@link Vmcs} storage, or -1. */
