@@ -407,7 +407,6 @@ public final class Cpu {
         if (iretUnblockedNmi) iretUnblockedNmi = false;
         shadow = 0; // a shadow covers only the boundary right after the instruction that set it
         long startRip = rip;
-        boolean guest = vmx.nonRoot;
         try {
             Insn in = fetch();
             boolean singleStep = (fl.bits & LazyFlags.TF) != 0;
@@ -421,12 +420,6 @@ public final class Cpu {
             shadow = 0;
             deliveries++;
             ints.deliverException(f, startRip);
-        }
-        // "monitor trap flag": an MTF VM exit is pending after the instruction, or after the
-        // delivery of the fault it raised, unless it caused a VM exit itself (SDM Vol.3C 25.5.2)
-        if (guest && vmx.nonRoot && (vmx.proc & VmxOps.PROC_MONITOR_TRAP_FLAG) != 0) {
-            vmx.mtfPending = true;
-            events = true;
         }
     }
 

@@ -104,7 +104,10 @@ final class VmExits {
         boolean movss = (blocking & Cpu.BLOCK_MOVSS) != 0, sti = (blocking & Cpu.BLOCK_STI) != 0;
         if (c.activity == Cpu.WAIT_SIPI) return false; // only SIPI leaves wait-for-SIPI
         // MTF (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
-        if (c.vmx.mtfPending) {
+        // "monitor trap flag": an MTF exit is pending after an instruction, or after an event
+        // delivered before one (SDM Vol.3C 25.5.2); both count in instructions + deliveries
+        boolean stepped = (c.vmx.proc & VmxOps.PROC_MONITOR_TRAP_FLAG) != 0 && c.instructions + c.deliveries != c.vmx.mtfMark;
+        if (c.vmx.mtfPending || stepped) {
             c.vmx.mtfPending = false;
             exit(c, MTF, 0, 0);
             return true;
@@ -149,7 +152,7 @@ final class VmExits {
      * Otherwise the boundary is checked again only when an event arrives (Cpu.kick).
      */
     static boolean watchesBoundaries(Cpu c) {
-        return (c.vmx.proc & (VmEntryChecks.PROC_NMI_WINDOW | PROC_INTERRUPT_WINDOW)) != 0
+        return (c.vmx.proc & (VmEntryChecks.PROC_NMI_WINDOW | PROC_INTERRUPT_WINDOW | VmxOps.PROC_MONITOR_TRAP_FLAG)) != 0
                 || c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0;
     }
 

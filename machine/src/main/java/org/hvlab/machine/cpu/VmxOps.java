@@ -118,6 +118,8 @@ final class VmxOps {
         c.vmx.preemptionDeadline = (c.vmx.pin & org.hvlab.machine.vmx.VmEntryChecks.PIN_PREEMPTION_TIMER) != 0
                 ? c.instructions + ((v.get(VmExits.PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << VmExits.preemptionRate(c)) : -1;
         boolean mtf = (c.vmx.proc & PROC_MONITOR_TRAP_FLAG) != 0;
+        // VMLAUNCH/VMRESUME itself retires (instructions + 1) after this entry; it is not a guest instruction
+        c.vmx.mtfMark = c.instructions + 1 + c.deliveries;
         if ((info & 0x80000000L) != 0 && ((info >>> 8) & 7) == 7) {
             c.vmx.mtfPending = true; // injecting a pending MTF VM exit: it happens before any instruction (26.6.2)
         } else if ((info & 0x80000000L) != 0) {

@@ -1,0 +1,102 @@
+package org.hvlab.machine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.hvlab.machine.vmx.Vmcs;
+import org.hvlab.machine.vmx.VmEntryChecks;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Monitor trap flag (SDM Vol.3C 25.5.2, exit 37) and the VMX-preemption timer (25.5.1, exit 52). */
+class MtfAndPreemptionTimerTest {
+    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_RIP;
+    TestCpu t;
+    Cpu c;
+    Vmcs v;
+
+    @BeforeEach
+    void setUp() {
+        t = new TestCpu();
+        c = t.cpu;
+        v = VmxFixture.enterVmxRoot(t);
+        VmxFixture.validVmcs(c, v, GUEST);
+        t.load(HOST, TestCpu.assemble("hlt"));
+        t.observerOff();
+    }
+
+    /** Enters and runs the guest until it exits; returns the exit reason. */
+    long run(String insn) {
+        t.load(TestCpu.CODE, TestCpu.assemble(insn));
+        c.rip = TestCpu.CODE;
+        c.activity = Cpu.ACTIVE;
+        c.run(1);
+        for (int i = 0; i < 1000 && c.vmx.nonRoot; i++) c.run(1);
+        assertFalse(c.vmx.nonRoot, "the guest exited");
+        // instruction exits stop at host RIP; a boundary exit is followed in the same step by the host's HLT
+        assertTrue(c.rip == HOST || c.rip == HOST + 1, "at host RIP");
+        return v.get(0x4402);
+    }
+
+    @Test
+    void monitorTrapFlagExitsAfterEachGuestInstruction() {
+        v.set(0x4002, v.get(0x4002) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        t.load(GUEST, TestCpu.assemble("mov $1, %eax\nmov $2, %ebx\ncpuid"));
+        assertEquals(37, run("vmlaunch"));
+        assertEquals(GUEST + 5, v.get(0x681E), "after the first MOV");
+        assertEquals(1, c.r[Cpu.RAX]);
+        assertEquals(37, run("vmresume"));
+        assertEquals(GUEST + 10, v.get(0x681E));
+        assertEquals(10, run("vmresume"), "an exiting instruction exits for itself, not MTF");
+    }
+
+    @Test
+    void pendingMtfInjectionExitsBeforeAnyInstruction() {
+        v.set(0x4002, v.get(0x4002) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        v.set(0x4016, 0x80000700L); // type 7 "other event", vector 0: pending MTF VM exit
+        t.load(GUEST, TestCpu.assemble("mov $1, %eax"));
+        c.r[Cpu.RAX] = 0;
+        assertEquals(37, run("vmlaunch"));
+        assertEquals(GUEST, v.get(0x681E));
+        assertEquals(0, c.r[Cpu.RAX]);
+    }
+
+    @Test
+    void preemptionTimerExitsAndSavesItsValue() {
+        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        v.set(0x400C, v.get(0x400C) | VmEntryChecks.EXIT_SAVE_PREEMPTION);
+        v.set(0x482E, 0);
+        t.load(GUEST, TestCpu.assemble("1: inc %rax\njmp 1b"));
+        c.r[Cpu.RAX] = 0;
+        assertEquals(52, run("vmlaunch"), "a zero timer exits before the first instruction");
+        assertEquals(0, c.r[Cpu.RAX]);
+        v.set(0x482E, 3); // 3 ticks of 2^5 instructions (IA32_VMX_MISC[4:0] = 5)
+        assertEquals(52, run("vmresume"));
+        assertEquals(48, c.r[Cpu.RAX], "96 instructions: 48 INC + 48 JMP");
+        assertEquals(0, v.get(0x482E), "saved value 0");
+    }
+
+    @Test
+    void hltWithThePreemptionTimerArmedEndsInATimerExit() {
+        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        v.set(0x482E, 1000);
+        t.load(GUEST, TestCpu.assemble("hlt"));
+        assertEquals(52, run("vmlaunch"));
+        assertEquals(1, v.get(0x4826), "activity state HLT");
+        assertEquals(GUEST + 1, v.get(0x681E), "RIP after the HLT");
+    }
+
+    @Test
+    void mtfExitAfterAFaultComesAfterItsDelivery() {
+        long idt = 0x540000, handler = 0x548000;
+        t.machine.memory().write64(idt + 6 * 16, (handler & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((handler & 0xFFFF0000L) << 32));
+        t.machine.memory().write64(idt + 6 * 16 + 8, 0);
+        v.set(0x6818, idt);
+        v.set(0x4812, 0xFFF);
+        v.set(0x4002, v.get(0x4002) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        t.load(GUEST, TestCpu.assemble("ud2"));
+        assertEquals(37, run("vmlaunch"));
+        assertEquals(handler, v.get(0x681E), "the #UD was delivered; the exit is before the handler's first instruction");
+    }
+}
