@@ -451,12 +451,24 @@ public final class Cpu {
             resetToWaitForSipi();
             apic.resetOnInit();
         }
+        if (activity == WAIT_SIPI && vmx.nonRoot) {
+            // a guest in wait-for-SIPI: the SIPI is VM exit 4 with the vector as qualification (SDM Vol.3C 26.2, 27.2.1)
+            if (sipiVector < 0) { events = false; return false; }
+            int v = sipiVector;
+            sipiVector = -1;
+            VmExits.exit(this, VmExits.SIPI, v, 0);
+            return true;
+        }
         if (activity == WAIT_SIPI) {
             if (sipiVector < 0) { events = false; return false; }
             startAtSipi(sipiVector);
             sipiVector = -1;
         }
-        if (activity == SHUTDOWN) return false;
+        if (activity == SHUTDOWN) {
+            // a guest entered in the shutdown activity state leaves it by a VM exit (an NMI with
+            // "NMI exiting", INIT above), saving activity state shutdown (SDM Vol.3C 26.6.2)
+            return vmx.nonRoot && VmExits.boundary(this, 0);
+        }
         int blocking = activity == ACTIVE ? shadow : 0;
         if (vmx.nonRoot) {
             // an exit at this boundary saves the blocking in effect here, not the one before the
@@ -525,7 +537,7 @@ public final class Cpu {
     /** True when this CPU can make progress if scheduled. */
     public boolean runnable() {
         if (activity == ACTIVE) return true;
-        if (activity == SHUTDOWN) return false;
+        if (activity == SHUTDOWN) return vmx.nonRoot && (initPending || VmExits.wakesHalted(this));
         if (initPending && !vmx.blocksInit()) return true;
         if (activity == WAIT_SIPI) return sipiVector >= 0;
         // HLT: an unblocked NMI, or an interrupt the APIC can deliver with IF=1, wakes it (SDM Vol.2 HLT)

@@ -77,7 +77,7 @@ final class VmEntry {
         boolean virtualNmis = (v.get(0x4000) & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
         boolean nmiBlock = virtualNmis ? c.vmx.virtualNmiBlocked : c.nmiBlocked;
         v.set(0x4824, (c.blockingAtStart & 3) | (nmiBlock ? 8 : 0));
-        v.set(0x4826, c.activity == Cpu.HLT ? 1 : 0);
+        v.set(0x4826, c.activity); // Cpu numbers its activity states as this field does (active, HLT, shutdown, wait-for-SIPI)
     }
 
     private static void saveSegment(Vmcs v, Segment s, int sel, int base, int limit, int ar) {

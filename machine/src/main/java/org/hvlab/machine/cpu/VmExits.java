@@ -12,7 +12,7 @@ final class VmExits {
     static final int FAILED_ENTRY = 0x80000000, INVALID_GUEST_STATE = 33, MSR_LOADING = 34;
     static final int ABORT_EXIT_MSR_STORE = 1, ABORT_EXIT_MSR_LOAD = 4;
 
-    static final int EXCEPTION_OR_NMI = 0, TRIPLE_FAULT = 2, INIT_SIGNAL = 3, CPUID = 10, HLT = 12, INVLPG = 14, RDTSC = 16, VMCALL = 18,
+    static final int EXCEPTION_OR_NMI = 0, TRIPLE_FAULT = 2, INIT_SIGNAL = 3, SIPI = 4, CPUID = 10, HLT = 12, INVLPG = 14, RDTSC = 16, VMCALL = 18,
             IO = 30, RDMSR = 31, WRMSR = 32;
     static final int INSN_LENGTH = 0x440C, EXIT_INTERRUPTION_INFO = 0x4404, EXIT_INTERRUPTION_ERROR = 0x4406;
 
@@ -37,8 +37,7 @@ final class VmExits {
         c.vmx.mtfPending = false;
         c.vmx.preemptionDeadline = -1;
         c.shadow = 0;
-        storeExitMsrs(c, v);
-        if (c.activity == Cpu.SHUTDOWN) return;
+        if (!storeExitMsrs(c, v)) return; // VMX abort: the processor shut down
         loadHostState(c, v);
         // without VPID, exits invalidate VPID 0's mappings; with VPID, nothing (SDM 29.4.3.1)
         if (!c.vmx.vpidEnabled) c.tlbs.invalidateVpid0();
@@ -202,7 +201,7 @@ final class VmExits {
     }
 
     /** 27.4: the VM-exit MSR-store list; a failure is a VMX abort with indicator 1. */
-    static void storeExitMsrs(Cpu c, Vmcs v) {
+    static boolean storeExitMsrs(Cpu c, Vmcs v) {
         long count = v.get(0x400E), addr = v.get(0x2006);
         for (long i = 0; i < count; i++) {
             long e = addr + 16 * i;
@@ -213,9 +212,10 @@ final class VmExits {
                 c.mem.write64(e + 8, c.msrs.read(index));
             } catch (CpuFault f) {
                 abort(c, v, ABORT_EXIT_MSR_STORE);
-                return;
+                return false;
             }
         }
+        return true;
     }
 
     /**

@@ -124,7 +124,8 @@ public final class CpuProfile {
         }
     }
 
-    static CpuProfile parse(String file, String text) throws ProfileException {
+    /** Parses profile text; {@code file} names it in error messages (user-supplied and test profiles). */
+    public static CpuProfile parse(String file, String text) throws ProfileException {
         String name = null;
         Map<Integer, MsrSpec> msrs = new TreeMap<>();
         Map<String, String> choices = new LinkedHashMap<>();

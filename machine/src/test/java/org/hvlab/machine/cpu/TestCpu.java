@@ -31,7 +31,11 @@ public final class TestCpu {
     private long nextTable = 0x3000000; // bump allocator for 4 KiB page tables
 
     public TestCpu() {
-        machine = new Machine(new MachineConfig(1, 128L << 20, Long.MAX_VALUE, new RoundRobin(1000)), null);
+        this(org.hvlab.machine.vmx.CpuProfile.defaultProfile());
+    }
+
+    public TestCpu(org.hvlab.machine.vmx.CpuProfile profile) {
+        machine = new Machine(new MachineConfig(1, 128L << 20, Long.MAX_VALUE, new RoundRobin(1000), profile), null);
         cpu = machine.cpu(0);
         var mem = machine.memory();
         mem.write64(BootLoader.PML4, BootLoader.PDPT | 7);
