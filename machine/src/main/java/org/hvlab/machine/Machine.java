@@ -13,6 +13,8 @@ import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.cpu.Platform;
 import org.hvlab.machine.devices.DebugExit;
 import org.hvlab.machine.devices.SerialPort;
+import org.hvlab.machine.host.HostCpu;
+import org.hvlab.machine.host.HostSoftware;
 import org.hvlab.machine.mem.PhysicalMemory;
 import org.hvlab.machine.sched.Coroutine;
 import org.hvlab.machine.sched.Scheduler;
@@ -54,6 +56,53 @@ public final class Machine implements Platform, Scheduler.Target {
         scheduler = new Scheduler(config.choices());
     }
 
+    /**
+     * Installs a hypervisor written in Java: every CPU powers on in its host code
+     * ({@link HostSoftware#start}) instead of executing from the reset state. Call before
+     * {@link #run}; the image loaded with {@link #load} is the guest, whose boot state the
+     * hypervisor reads from {@link #guestBoot()}.
+     */
+    public void install(HostSoftware software) {
+        if (hostCpus != null) throw new IllegalStateException("a host is already installed");
+        hostCpus = new HostCpu[cpus.length];
+        for (int i = 0; i < cpus.length; i++) {
+            hostCpus[i] = new HostCpu(this, cpus[i], software);
+            cpus[i].bootstrapLongMode(0, 0, 0); // host state: the boot protocol's flat 64-bit world
+            final int idx = i;
+            coroutines[i] = Coroutine.create("cpu-" + i, () -> hostBody(idx));
+        }
+    }
+
+    private HostCpu[] hostCpus;
+
+    /** The host CPU of CPU {@code i} when a Java hypervisor is installed, else null. */
+    public HostCpu hostCpu(int i) {
+        return hostCpus == null ? null : hostCpus[i];
+    }
+
+    private void hostBody(int i) {
+        try {
+            hostCpus[i].powerOn();
+        } catch (RuntimeException | StackOverflowError e) {
+            simulatorError("CPU " + i + " (host)", e);
+        }
+        for (;;) Coroutine.yieldNow(); // the host finished on this CPU: it never runs again
+    }
+
+    /** The guest's boot-protocol state (BOOT-PROTOCOL.md): where a Java hypervisor starts its guest. */
+    public record GuestBoot(long entry, long rsp, long rdi) {}
+
+    private GuestBoot guestBoot = new GuestBoot(0, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);
+
+    public GuestBoot guestBoot() {
+        return guestBoot;
+    }
+
+    /** A hypervisor halted (XMHF's HALT, or a fault in its Java code): the run's verdict. */
+    public void hypervisorHalt(int cpu, String message) {
+        finish(Outcome.HYPERVISOR_HALT, Outcome.HYPERVISOR_HALT.exitStatus, "CPU " + cpu + ": " + message);
+    }
+
     private void cpuBody(int i) {
         for (;;) {
             try {
@@ -69,7 +118,8 @@ public final class Machine implements Platform, Scheduler.Target {
     public void load(ElfImage img, String cmdline) throws ImageException {
         BootLoader.load(mem, img, cpus.length, cmdline, null);
         symbols = img.symbols;
-        cpus[0].bootstrapLongMode(img.entry, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);
+        guestBoot = new GuestBoot(img.entry, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);
+        if (hostCpus == null) cpus[0].bootstrapLongMode(img.entry, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);
     }
 
     public RunResult run() {
@@ -166,8 +216,13 @@ public final class Machine implements Platform, Scheduler.Target {
     // ---- Scheduler.Target
 
     @Override public int cpuCount() { return cpus.length; }
-    @Override public boolean runnable(int cpu) { return cpus[cpu].runnable(); }
-    @Override public void grant(int cpu, long quantum) { grants[cpu] = quantum; }
+    @Override public boolean runnable(int cpu) { return hostCpus != null ? hostCpus[cpu].runnable() : cpus[cpu].runnable(); }
+
+    @Override
+    public void grant(int cpu, long quantum) {
+        grants[cpu] = quantum;
+        if (hostCpus != null) hostCpus[cpu].grant(quantum);
+    }
     @Override public Coroutine coroutine(int cpu) { return coroutines[cpu]; }
     @Override public boolean finished() { return outcome != null; }
 
@@ -175,6 +230,7 @@ public final class Machine implements Platform, Scheduler.Target {
     public long steps() {
         long s = 0;
         for (Cpu c : cpus) s += c.instructions + c.deliveries;
+        if (hostCpus != null) for (HostCpu h : hostCpus) s += h.operations();
         return s;
     }
 
@@ -189,9 +245,44 @@ public final class Machine implements Platform, Scheduler.Target {
                 case Cpu.SHUTDOWN -> "shut down";
                 default -> "active";
             };
+            if (hostCpus != null) {
+                sb.append(hostReport(c.index));
+                continue;
+            }
             sb.append(String.format(" CPU %d %s at rip=0x%x%s;", c.index, state, c.rip, sym == null ? "" : " <" + sym + ">"));
         }
         finish(Outcome.DEADLOCK, Outcome.DEADLOCK.exitStatus, sb.substring(0, sb.length() - 1));
+    }
+
+    /**
+     * A host CPU in a deadlock report: what its Java code waits for and the locks it holds,
+     * its guest's RIP with symbol, and the Java host stack (ARCHITECTURE.md "Blocking and deadlock").
+     */
+    private static final java.util.Set<String> API_FRAMES = java.util.Set.of(HostCpu.class.getName(),
+            org.hvlab.machine.host.SpinLock.class.getName(), org.hvlab.machine.host.SharedLong.class.getName());
+
+    private String hostReport(int i) {
+        HostCpu h = hostCpus[i];
+        Cpu c = cpus[i];
+        StringBuilder sb = new StringBuilder(String.format(" CPU %d %s", i, h.blockedReport()));
+        long guestRip = c.vmx.nonRoot ? c.rip : c.vmx.current != null ? c.vmx.current.get(0x681E) : -1;
+        if (guestRip >= 0) {
+            String sym = symbols.lookup(guestRip);
+            sb.append(String.format(", guest rip=0x%x%s", guestRip, sym == null ? "" : " <" + sym + ">"));
+        }
+        sb.append(';');
+        StackTraceElement[] st = coroutines[i].suspendedStack();
+        int shown = 0;
+        for (StackTraceElement e : st) {
+            String cls = e.getClassName();
+            // the hypervisor's own frames: not the API's, the scheduler's or the JDK's
+            if (API_FRAMES.contains(cls) || cls.startsWith("org.hvlab.machine.sched.") || cls.startsWith("jdk.") || cls.startsWith("java.")) continue;
+            if (cls.equals(Machine.class.getName())) break;
+            sb.append("\n      at ").append(e);
+            if (++shown == 12) break;
+        }
+        if (shown > 0) sb.append('\n');
+        return sb.toString();
     }
 
     @Override

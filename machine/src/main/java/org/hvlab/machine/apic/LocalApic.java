@@ -156,6 +156,15 @@ public final class LocalApic {
         }
     }
 
+    /**
+     * An IPI as a write of the ICR would send it ({@code icrLow}: vector, delivery mode,
+     * destination mode and shorthand as in ICR bits 19:0), to {@code dest} (an APIC ID, or a
+     * logical destination). For hypervisors written in Java.
+     */
+    public void sendIcr(int icrLow, int dest) {
+        sendIpi(icrLow, dest & 0xFFFFFFFFL, x2apic());
+    }
+
     private void sendIpi(int lo, long dest, boolean x2) {
         int vector = lo & 0xFF;
         int mode = (lo >> 8) & 7;

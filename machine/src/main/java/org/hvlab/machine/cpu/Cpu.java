@@ -394,6 +394,7 @@ public final class Cpu {
             if (events || activity != ACTIVE) {
                 if (!serviceEvents()) break;
                 if (platform.stopped()) break;
+                if (javaHost && !vmx.nonRoot) break; // a VM exit returns to the Java host
             }
             step();
             budget--;
@@ -555,6 +556,9 @@ public final class Cpu {
     void pauseHint() {
         if (yieldOnPause) endQuantum();
     }
+
+    /** The host is a Java hypervisor (HostBridge): VM exits return from {@link #run} to it. */
+    boolean javaHost;
 
     /** Whether PAUSE ends the quantum (default on: spin-waits then cost one quantum, not many). */
     public boolean yieldOnPause = true;

@@ -11,7 +11,7 @@ final class SystemOps {
     private final Cpu c;
     private final Interpreter it;
 
-    private final VmxOps vmxOps;
+    final VmxOps vmxOps;
 
     SystemOps(Cpu c, Interpreter it) {
         this.c = c;

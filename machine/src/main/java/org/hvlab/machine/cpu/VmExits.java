@@ -39,6 +39,7 @@ final class VmExits {
         c.shadow = 0;
         if (!storeExitMsrs(c, v)) return; // VMX abort: the processor shut down
         loadHostState(c, v);
+        if (c.javaHost) c.endQuantum(); // the Java host runs next, not x86 code at host RIP
         // without VPID, exits invalidate VPID 0's mappings; with VPID, nothing (SDM 29.4.3.1)
         if (!c.vmx.vpidEnabled) c.tlbs.invalidateVpid0();
         c.tlbs.switchTo(0, -1);

@@ -58,8 +58,8 @@ final class VmxOps {
                 c.write(in.seg, it.ea(in), 8, v.currentPointer());
                 vmsucceed();
             }
-            case 0xC2 -> vmentry(true);  // VMLAUNCH
-            case 0xC3 -> vmentry(false); // VMRESUME
+            case 0xC2 -> vmentry(true, true);  // VMLAUNCH
+            case 0xC3 -> vmentry(false, true); // VMRESUME
             case 0x0F78 -> vmread(in);
             case 0x0F79 -> vmwrite(in);
             case 0x0F3880 -> invept(in);
@@ -74,7 +74,11 @@ final class VmxOps {
      * whose failure is a failed entry (exit reason 0x80000021). The entry itself is not
      * modelled yet: an entry that passes all of these raises #UD.
      */
-    private void vmentry(boolean launch) {
+    /**
+     * {@code byInstruction}: the entry is an x86 VMLAUNCH/VMRESUME, which retires after it; a
+     * Java host enters without an instruction.
+     */
+    void vmentry(boolean launch, boolean byInstruction) {
         Vmcs v = c.vmx.current;
         if (v == null) { vmfailInvalid(); return; }
         if ((c.blockingAtStart & Cpu.BLOCK_MOVSS) != 0) { vmfail(ENTRY_AFTER_MOV_SS); return; }
@@ -119,7 +123,7 @@ final class VmxOps {
                 ? c.instructions + ((v.get(VmExits.PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << VmExits.preemptionRate(c)) : -1;
         boolean mtf = (c.vmx.proc & PROC_MONITOR_TRAP_FLAG) != 0;
         // VMLAUNCH/VMRESUME itself retires (instructions + 1) after this entry; it is not a guest instruction
-        c.vmx.mtfMark = c.instructions + 1 + c.deliveries;
+        c.vmx.mtfMark = c.instructions + (byInstruction ? 1 : 0) + c.deliveries;
         if ((info & 0x80000000L) != 0 && ((info >>> 8) & 7) == 7) {
             c.vmx.mtfPending = true; // injecting a pending MTF VM exit: it happens before any instruction (26.6.2)
         } else if ((info & 0x80000000L) != 0) {
@@ -189,6 +193,12 @@ final class VmxOps {
         long a = it.ea(in);
         long eptp = c.read(in.seg, a, 8);
         c.read(in.seg, (a + 8) & Interpreter.mask(in.asz), 8);
+        invept(type, eptp);
+    }
+
+    /** INVEPT with its register and descriptor operands read (the host API enters here too). */
+    void invept(long type, long eptp) {
+        long cap = c.profile.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
         boolean supported = (type == 1 && (cap & (1L << 25)) != 0) || (type == 2 && (cap & (1L << 26)) != 0);
         if (!supported) { vmfail(INVALID_INV_OPERAND); return; }
         int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
@@ -212,6 +222,12 @@ final class VmxOps {
         long a = it.ea(in);
         long lo = c.read(in.seg, a, 8);
         long linear = c.read(in.seg, (a + 8) & Interpreter.mask(in.asz), 8);
+        invvpid(type, lo, linear);
+    }
+
+    /** INVVPID with its operands read: {@code lo} is the descriptor's first quadword (VPID in bits 15:0). */
+    void invvpid(long type, long lo, long linear) {
+        long cap = c.profile.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
         if (type > 3 || (cap & (1L << (40 + type))) == 0) { vmfail(INVALID_INV_OPERAND); return; }
         if ((lo >>> 16) != 0) { vmfail(INVALID_INV_OPERAND); return; }
         if (type != 2 && (lo & 0xFFFF) == 0) { vmfail(INVALID_INV_OPERAND); return; }
@@ -254,7 +270,13 @@ final class VmxOps {
         CpuProfile p = c.profile;
         long fc = c.msrs.featureControl;
         if (c.cpl > 0 || !fixedBitsHold() || (fc & 1) == 0 || (fc & 4) == 0) throw CpuFault.gp0();
-        long addr = c.read(in.seg, it.ea(in), 8);
+        vmxonAt(c.read(in.seg, it.ea(in), 8));
+    }
+
+    /** VMXON after its #UD/#GP checks, with the operand read (the host API enters here too). */
+    void vmxonAt(long addr) {
+        VmxState v = c.vmx;
+        CpuProfile p = c.profile;
         if (badAddress(addr)) { vmfailInvalid(); return; }
         int rev = c.mem.read32(addr);
         if ((rev & 0x7FFFFFFF) != p.vmcsRevision() || rev < 0) { vmfailInvalid(); return; }
@@ -281,7 +303,10 @@ final class VmxOps {
     }
 
     private void vmclear(Insn in) {
-        long addr = c.read(in.seg, it.ea(in), 8);
+        vmclear(c.read(in.seg, it.ea(in), 8));
+    }
+
+    void vmclear(long addr) {
         if (badAddress(addr)) { vmfail(VMCLEAR_BAD_ADDRESS); return; }
         if (addr == c.vmx.vmxonPointer) { vmfail(VMCLEAR_VMXON_POINTER); return; }
         c.vmx.clear(c.mem, addr);
@@ -289,7 +314,10 @@ final class VmxOps {
     }
 
     private void vmptrld(Insn in) {
-        long addr = c.read(in.seg, it.ea(in), 8);
+        vmptrld(c.read(in.seg, it.ea(in), 8));
+    }
+
+    void vmptrld(long addr) {
         if (badAddress(addr)) { vmfail(VMPTRLD_BAD_ADDRESS); return; }
         if (addr == c.vmx.vmxonPointer) { vmfail(VMPTRLD_VMXON_POINTER); return; }
         int rev = c.mem.read32(addr);
@@ -339,13 +367,19 @@ final class VmxOps {
     }
 
     private void vmread(Insn in, Vmcs vmcs) {
-        if (vmcs == null) { vmfailInvalid(); return; }
-        VmcsField f = field(c.reg(in.reg, in.osz));
-        if (f == null) { vmfail(UNSUPPORTED_FIELD); return; }
+        long val = vmread(vmcs, c.reg(in.reg, in.osz));
+        if ((c.fl.bits & (CF | ZF)) == 0) it.writeE(in, in.osz, val); // a failing VMREAD leaves the destination alone
+    }
+
+    /** VMREAD of {@code encoding} from {@code vmcs}: the value, with the result in the flags. */
+    long vmread(Vmcs vmcs, long encoding) {
+        if (vmcs == null) { vmfailInvalid(); return 0; }
+        VmcsField f = field(encoding);
+        if (f == null) { vmfail(UNSUPPORTED_FIELD); return 0; }
         long val = vmcs.get(f.encoding());
-        if ((c.reg(in.reg, in.osz) & 1) != 0) val >>>= 32;
-        it.writeE(in, in.osz, val);
+        if ((encoding & 1) != 0) val >>>= 32;
         vmsucceed();
+        return val;
     }
 
     private void vmwrite(Insn in) {
@@ -354,8 +388,12 @@ final class VmxOps {
 
     private void vmwrite(Insn in, Vmcs vmcs) {
         if (vmcs == null) { vmfailInvalid(); return; }
-        long val = it.readE(in, in.osz);
-        long enc = c.reg(in.reg, in.osz);
+        vmwrite(vmcs, c.reg(in.reg, in.osz), it.readE(in, in.osz));
+    }
+
+    /** VMWRITE of {@code val} to field {@code enc} of {@code vmcs}, the result in the flags. */
+    void vmwrite(Vmcs vmcs, long enc, long val) {
+        if (vmcs == null) { vmfailInvalid(); return; }
         VmcsField f = field(enc);
         if (f == null) { vmfail(UNSUPPORTED_FIELD); return; }
         if (f.readOnly() && !c.profile.vmwriteAnyField()) { vmfail(VMWRITE_READ_ONLY); return; }

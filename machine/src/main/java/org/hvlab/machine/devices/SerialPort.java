@@ -49,6 +49,11 @@ public final class SerialPort {
         }
     }
 
+    /** Text from a hypervisor written in Java, byte by byte as if written to COM1 by {@code cpu}. */
+    public void write(int cpu, String text) {
+        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) out(cpu, COM1, b);
+    }
+
     public void flush() {
         if (live == null) return;
         try {
