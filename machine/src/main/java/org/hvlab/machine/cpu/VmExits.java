@@ -32,6 +32,10 @@ final class VmExits {
         v.set(EXIT_INTERRUPTION_INFO, 0); // no event caused this exit (exception exits overwrite it)
         v.set(0x4408, 0); // IDT-vectoring information: event delivery is not yet a source of exits
         v.set(0x4016, v.get(0x4016) & ~0x80000000L); // every VM exit clears the valid bit (VMX-FACTS.md)
+        // ... and stores IA32_EFER.LMA into the "IA-32e mode guest" entry control (SDM Vol.3C 27.2,
+        // "updating VM-entry control fields"): a guest that switched modes is re-entered in its mode
+        long entryCtl = v.get(0x4012) & ~VmEntryChecks.ENTRY_IA32E_GUEST;
+        v.set(0x4012, entryCtl | ((c.efer & Cpu.EFER_LMA) != 0 ? VmEntryChecks.ENTRY_IA32E_GUEST : 0));
         savePreemptionTimer(c, v, reason);
         c.vmx.nonRoot = false;
         c.vmx.mtfPending = false;
