@@ -49,4 +49,32 @@ class VmxEptGuestTest {
                 vmxept: ok
                 """);
     }
+
+    @Test
+    void mtfPreemptionTimerVmcsShadowingUnrestrictedGuestAndPdptes() {
+        VmxFactsGuestTest.assertRun("vmxmisc", 1, 1, """
+                mtf step 1: reason=37 rip=mtf_guest+1 count=0
+                mtf step 2: reason=37 rip=mtf_guest+7 count=1
+                mtf step 3: reason=37 rip=mtf_guest+8 count=1
+                mtf, vmcall exits for itself: reason=18 rip=mtf_guest+8
+                mtf after #UD delivered to the guest: reason=37 rip=guest_ud+0
+                mtf after injected #DB: reason=37 rip=guest_db+0
+                pending mtf injected, control 0: reason=37 rip=mtf_guest+0 count=0
+                preemption timer 0: reason=52 rip=pt_guest+0
+                preemption timer 3, counting loop: reason=52 insns-vs-sdm=0 saved=0
+                preemption timer 3, no save control: reason=52 value=3
+                preemption timer with hlt: reason=52 rip=hlt_guest+1 act=1
+                shadow vmread: reason=18 rax=0x00005a5a flags=0x0
+                shadow vmwrite: reason=18 shadow-rsp=0x00007777
+                vmread bitmap bit set: reason=23 rip=sh_read+5
+                vmwrite bitmap bit set: reason=25 rip=sh_write+12
+                vmread encoding bit 16: reason=23 rip=sh_high+5
+                vmread without shadowing: reason=23 rip=sh_read+5
+                real-mode guest cpuid: reason=10 rip=0x0003 cs=0x1000 cr0.pe=0 rax=0x00001234
+                real-mode guest enters protected mode: reason=10 rip=0x0001001d cs=0x0018 cr0.pe=1 ebx=0x00000055
+                pae guest, pdpte reserved bit 5: reason=0x80000021 qual=2
+                pae guest, valid pdptes: reason=10 rip=pae_guest+0
+                vmxmisc: ok
+                """);
+    }
 }
