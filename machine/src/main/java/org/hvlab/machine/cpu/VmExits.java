@@ -57,7 +57,10 @@ final class VmExits {
     /** "Save VMX-preemption timer value" (exit control bit 22): the value the timer had counted down to (27.3.4). */
     private static void savePreemptionTimer(Cpu c, Vmcs v, int reason) {
         if ((v.get(0x400C) & VmEntryChecks.EXIT_SAVE_PREEMPTION) == 0 || c.vmx.preemptionDeadline < 0) return;
-        long left = reason == PREEMPTION_TIMER ? 0 : Math.max(0, c.vmx.preemptionDeadline - c.instructions) >>> preemptionRate(c);
+        // the changes of TSC bit X still to come before the deadline (which is a multiple of 2^X in TSC terms)
+        int x = preemptionRate(c);
+        long adjust = c.tsc() - c.instructions;
+        long left = reason == PREEMPTION_TIMER ? 0 : Math.max(0, ((c.vmx.preemptionDeadline + adjust) >> x) - (c.tsc() >> x));
         v.set(PREEMPTION_TIMER_VALUE, left);
     }
 

@@ -118,9 +118,18 @@ final class VmxOps {
         if (launch) v.launched = true;
         c.vmx.nonRoot = true;
         c.kick(); // window exits are checked before the first guest instruction
-        // the VMX-preemption timer starts counting down from its field (SDM 25.5.1)
-        c.vmx.preemptionDeadline = (c.vmx.pin & org.hvlab.machine.vmx.VmEntryChecks.PIN_PREEMPTION_TIMER) != 0
-                ? c.instructions + ((v.get(VmExits.PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << VmExits.preemptionRate(c)) : -1;
+        // the VMX-preemption timer starts counting down from its field and decrements every time
+        // bit X of the TSC changes (SDM 25.5.1): the first decrement comes when the TSC reaches the
+        // next multiple of 2^X, not 2^X ticks after entry. The TSC at entry counts the VMLAUNCH/
+        // VMRESUME, which retires with the entry (one tick per retired instruction).
+        if ((c.vmx.pin & org.hvlab.machine.vmx.VmEntryChecks.PIN_PREEMPTION_TIMER) != 0) {
+            int x = VmExits.preemptionRate(c);
+            long tscAtEntry = c.tsc() + 1;
+            c.vmx.preemptionDeadline = c.instructions + 1 + ((v.get(VmExits.PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << x)
+                    - (tscAtEntry & ((1L << x) - 1));
+        } else {
+            c.vmx.preemptionDeadline = -1;
+        }
         boolean mtf = (c.vmx.proc & PROC_MONITOR_TRAP_FLAG) != 0;
         // VMLAUNCH/VMRESUME itself retires (instructions + 1) after this entry; it is not a guest instruction
         c.vmx.mtfMark = c.instructions + (byInstruction ? 1 : 0) + c.deliveries;

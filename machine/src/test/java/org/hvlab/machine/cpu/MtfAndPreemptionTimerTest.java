@@ -72,9 +72,46 @@ class MtfAndPreemptionTimerTest {
         assertEquals(52, run("vmlaunch"), "a zero timer exits before the first instruction");
         assertEquals(0, c.r[Cpu.RAX]);
         v.set(0x482E, 3); // 3 ticks of 2^5 instructions (IA32_VMX_MISC[4:0] = 5)
+        alignTscAtEntry(0); // the first decrement is a full 32 ticks away
         assertEquals(52, run("vmresume"));
         assertEquals(48, c.r[Cpu.RAX], "96 instructions: 48 INC + 48 JMP");
         assertEquals(0, v.get(0x482E), "saved value 0");
+    }
+
+    /** Sets the TSC so that, at the VM entry of the next run (whose VMLAUNCH/VMRESUME retires with it), TSC mod 32 = phase. */
+    void alignTscAtEntry(int phase) {
+        long entry = c.tsc() + 1;
+        c.msrs.tscAdjust += ((phase - entry) % 32 + 32) % 32;
+    }
+
+    @Test
+    void preemptionTimerDecrementsWhenTscBit5Changes() {
+        // SDM 25.5.1: the timer counts down by 1 every time bit X (5 here) of the TSC changes,
+        // so the first decrement comes at the next multiple of 32, not 32 ticks after entry
+        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        t.load(GUEST, TestCpu.assemble("1: inc %rax\njmp 1b"));
+        c.r[Cpu.RAX] = 0;
+        v.set(0x482E, 1);
+        alignTscAtEntry(31);
+        assertEquals(52, run("vmlaunch"));
+        assertEquals(1, c.r[Cpu.RAX], "one instruction takes the TSC from 31 to 32 mod 32: one INC");
+        c.r[Cpu.RAX] = 0;
+        v.set(0x681E, GUEST);
+        v.set(0x482E, 3);
+        alignTscAtEntry(16);
+        assertEquals(52, run("vmresume"));
+        assertEquals(40, c.r[Cpu.RAX], "16 + 32 + 32 = 80 instructions: 40 INC + 40 JMP");
+    }
+
+    @Test
+    void savedTimerValueCountsTscBit5Changes() {
+        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        v.set(0x400C, v.get(0x400C) | VmEntryChecks.EXIT_SAVE_PREEMPTION);
+        v.set(0x482E, 1000);
+        t.load(GUEST, TestCpu.assemble("nop\nnop\ncpuid"));
+        alignTscAtEntry(30);
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(999, v.get(0x482E), "two NOPs took the TSC across a multiple of 32: one decrement (27.3.4)");
     }
 
     @Test
