@@ -141,7 +141,7 @@ public final class Machine implements Platform, Scheduler.Target {
                 case Cpu.SHUTDOWN -> "shutdown";
                 default -> "wait-for-sipi";
             };
-            reports.add(new RunResult.CpuReport(c.index, c.rip, symbols.lookup(c.rip), c.instructions, 0, act));
+            reports.add(new RunResult.CpuReport(c.index, c.rip, symbols.lookup(c.rip), c.instructions, c.vmx.exits, act));
         }
         int status = outcome == Outcome.EXITED ? exitStatus : outcome.exitStatus;
         return new RunResult(outcome, status, message, steps(), reports);

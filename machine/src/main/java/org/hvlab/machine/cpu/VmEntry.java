@@ -27,7 +27,10 @@ final class VmEntry {
         c.msrs.sysenterEip = v.get(0x6826);
         if ((entry & ENTRY_LOAD_PAT) != 0) c.msrs.pat = v.get(0x2804);
         if ((entry & ENTRY_LOAD_EFER) != 0) c.efer = v.get(0x2806);
-        else c.efer = ia32e ? c.efer | Cpu.EFER_LMA | Cpu.EFER_LME : c.efer & ~Cpu.EFER_LMA;
+        // SDM Vol.3C 26.3.2.1: LMA takes "IA-32e mode guest"; LME too when the CR0 field has PG = 1
+        // (else LME is unmodified, which lets an unrestricted real-mode guest keep LME for later)
+        else if (ia32e) c.efer |= Cpu.EFER_LMA | Cpu.EFER_LME;
+        else c.efer &= (v.get(0x6800) & Cpu.CR0_PG) != 0 ? ~(Cpu.EFER_LMA | Cpu.EFER_LME) : ~Cpu.EFER_LMA;
         for (int s = 0; s < 6; s++) c.seg[s].set((int) v.get(SEL[s]), v.get(BASE[s]), v.get(LIMIT[s]), (int) v.get(AR[s]));
         c.ldtr.set((int) v.get(0x080C), v.get(0x6812), v.get(0x480C), (int) v.get(0x4820));
         c.tr.set((int) v.get(0x080E), v.get(0x6814), v.get(0x480E), (int) v.get(0x4822));

@@ -25,6 +25,7 @@ final class VmExits {
      */
     static void exit(Cpu c, int reason, long qualification, int insnLength) {
         Vmcs v = c.vmx.current;
+        c.vmx.exits++;
         VmEntry.saveGuestState(c, v);
         v.set(EXIT_REASON, reason);
         v.set(EXIT_QUALIFICATION, qualification);
@@ -231,6 +232,7 @@ final class VmExits {
      * qualification are written; host state is loaded and the exit MSR-load list processed.
      */
     static void failedEntry(Cpu c, Vmcs v, int basicReason, long qualification) {
+        c.vmx.exits++;
         v.set(EXIT_REASON, FAILED_ENTRY | basicReason);
         v.set(EXIT_QUALIFICATION, qualification);
         loadHostState(c, v);

@@ -14,6 +14,8 @@ public final class VmxState {
 
     public boolean inVmxOperation;
     public boolean nonRoot;
+    /** VM exits of this CPU, failed VM entries included (both load host state and go to host RIP); the run summary's vmExits. */
+    public long exits;
     /** Virtual-NMI blocking of the guest (with the "virtual NMIs" control, SDM 25.3). */
     public boolean virtualNmiBlocked;
     public long vmxonPointer = NO_VMCS;

@@ -88,6 +88,30 @@ class UnrestrictedGuestTest {
     }
 
     @Test
+    void aPagedGuestOutsideIa32eModeGetsEferLmeClear() {
+        // Regression: with "load IA32_EFER" = 0, VM entry loads EFER.LMA from "IA-32e mode guest"
+        // and, when the CR0 field has PG = 1, EFER.LME too (SDM Vol.3C 26.3.2.1). The host's LME = 1
+        // used to survive into this 32-bit paged guest: LME = 1, PG = 1 yet LMA = 0.
+        long pd = 0x690000;
+        m.write64(pd, 0x83); // 4M page at 0: present, writable, PS
+        v.set(0x6800, Cpu.CR0_PE | Cpu.CR0_NE | Cpu.CR0_ET | Cpu.CR0_PG);
+        v.set(0x6802, pd);
+        v.set(0x6804, 0x10 | 0x2000); // CR4.PSE, VMXE; no PAE: 32-bit paging
+        for (int s = 0; s < 6; s++) {
+            v.set(VmEntry.SEL[s], s == Segment.CS ? 0x18 : 0x10);
+            v.set(VmEntry.BASE[s], 0);
+            v.set(VmEntry.LIMIT[s], 0xFFFFFFFFL);
+            v.set(VmEntry.AR[s], s == Segment.CS ? 0xC09B : 0xC093);
+        }
+        v.set(0x400C, v.get(0x400C) | VmEntry.EXIT_SAVE_EFER);
+        v.set(0x681E, CODE16);
+        t.load(CODE16, TestCpu.assemble(".code32\ncpuid"));
+        assertEquals(10, run("vmlaunch"));
+        assertEquals(0, v.get(0x2806) & (Cpu.EFER_LME | Cpu.EFER_LMA), "guest EFER.LME and LMA");
+        assertTrue(c.longModeActive(), "the host is back in 64-bit mode");
+    }
+
+    @Test
     void withoutUnrestrictedGuestCr0PeClearFailsTheEntry() {
         v.set(0x401E, VmEntryChecks.PROC2_EPT);
         t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));

@@ -45,6 +45,17 @@ class VmRunTest {
     }
 
     @Test
+    void exitsAreCountedForTheRunSummary() {
+        // Regression: the run summary's per-CPU vmExits was always 0 (BOOT-PROTOCOL.md promises it).
+        assertEquals(0, c.vmx.exits);
+        enterAndRunToExit("vmlaunch");
+        resumeAfterInstruction();
+        enterAndRunToExit("vmresume");
+        assertEquals(18, v.get(0x4402), "VMCALL");
+        assertEquals(2, c.vmx.exits, "CPUID and VMCALL exits");
+    }
+
+    @Test
     void cpuidVmcallHltAndExceptionExits() {
         enterAndRunToExit("vmlaunch");
         assertEquals(10, v.get(0x4402), "CPUID exits unconditionally");
