@@ -239,6 +239,7 @@ final class Interrupts {
             nss.loadDescriptor(ssSel, sd);
             if ((ssSel & 3) != newCpl || nss.dpl() != newCpl || nss.isCode() || (nss.type() & 2) == 0) throw CpuFault.ts((ssSel & ~3) + ext);
             if (!nss.present()) throw CpuFault.ss((ssSel & ~3) + ext);
+            markAccessed(ssSel, sd);
         } else {
             esp = oldEsp;
         }

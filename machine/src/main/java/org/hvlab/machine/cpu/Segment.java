@@ -53,6 +53,10 @@ public final class Segment {
         long lim = (d & 0xFFFF) | (((d >>> 48) & 0xF) << 16);
         int a = (int) ((d >>> 40) & 0xFF) | (int) (((d >>> 52) & 0xF) << 12);
         if ((a & 0x8000) != 0) lim = (lim << 12) | 0xFFF;
+        // loading a code or data segment sets its accessed bit (SDM Vol.3A 3.4.5.1); the caller
+        // writes it to the descriptor in memory, the register holds it from now on (and a VM
+        // exit saves it in the access rights, where entry checks require it for CS)
+        if ((a & 0x10) != 0) a |= 1;
         set(sel, b, lim, a);
     }
 

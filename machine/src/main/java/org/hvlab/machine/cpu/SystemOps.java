@@ -503,6 +503,7 @@ final class SystemOps {
         boolean conforming = (n.type() & 4) != 0;
         if (conforming ? n.dpl() > rpl : n.dpl() != rpl) throw CpuFault.gp(sel & ~3);
         if (!n.present()) throw CpuFault.np(sel & ~3);
+        if ((d & (1L << 40)) == 0) writeDescriptor(sel, d | (1L << 40));
         return n;
     }
 
@@ -517,9 +518,11 @@ final class SystemOps {
             nss.set(ssSel, 0, 0, Segment.UNUSABLE | (newCpl << 5));
             return nss;
         }
-        nss.loadDescriptor(ssSel, descriptor(ssSel, 0));
+        long d = descriptor(ssSel, 0);
+        nss.loadDescriptor(ssSel, d);
         if ((ssSel & 3) != newCpl || nss.dpl() != newCpl || nss.system() || nss.isCode() || (nss.type() & 2) == 0) throw CpuFault.gp(ssSel & ~3);
         if (!nss.present()) throw CpuFault.ss(ssSel & ~3);
+        if ((d & (1L << 40)) == 0) writeDescriptor(ssSel, d | (1L << 40));
         return nss;
     }
 

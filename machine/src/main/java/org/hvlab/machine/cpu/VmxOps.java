@@ -102,7 +102,11 @@ final class VmxOps {
             VmExits.failedEntry(c, v, VmExits.INVALID_GUEST_STATE, q);
             return;
         }
-        // 26.4: the VM-entry MSR-load list, in order; a failing entry leaves the earlier ones loaded
+        long info = v.get(0x4016);
+        c.vmx.cacheControls(v);
+        VmEntry.loadGuestState(c, v);
+        // 26.4: the VM-entry MSR-load list, in order, after guest state is loaded (so an EFER
+        // entry sees the guest's EFER.LMA); a failing entry leaves the earlier ones loaded
         long count = v.get(0x4014), addr = v.get(0x200A);
         for (long i = 0; i < count; i++) {
             long ent = addr + 16 * i;
@@ -111,9 +115,6 @@ final class VmxOps {
                 return;
             }
         }
-        long info = v.get(0x4016);
-        c.vmx.cacheControls(v);
-        VmEntry.loadGuestState(c, v);
         enterTlbContext();
         if (launch) v.launched = true;
         c.vmx.nonRoot = true;

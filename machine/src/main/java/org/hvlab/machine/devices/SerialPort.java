@@ -14,6 +14,8 @@ public final class SerialPort {
     public static final int COM1 = 0x3F8;
 
     private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    /** Only what guests wrote to the port (not a Java hypervisor's own lines). */
+    private final ByteArrayOutputStream guestCaptured = new ByteArrayOutputStream();
     private final OutputStream live;
     /** Observer of each byte with the CPU that wrote it, for traces; may be null. */
     public ByteListener listener;
@@ -36,7 +38,11 @@ public final class SerialPort {
 
     public void out(int cpu, int port, int value) {
         if (port != COM1) return;
-        int b = value & 0xFF;
+        guestCaptured.write(value & 0xFF);
+        emit(cpu, value & 0xFF);
+    }
+
+    private void emit(int cpu, int b) {
         captured.write(b);
         if (listener != null) listener.written(cpu, b);
         if (live != null) {
@@ -51,7 +57,7 @@ public final class SerialPort {
 
     /** Text from a hypervisor written in Java, byte by byte as if written to COM1 by {@code cpu}. */
     public void write(int cpu, String text) {
-        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) out(cpu, COM1, b);
+        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) emit(cpu, b & 0xFF);
     }
 
     public void flush() {
@@ -69,5 +75,10 @@ public final class SerialPort {
 
     public String text() {
         return captured.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /** The bytes guests wrote through the port, without what a Java hypervisor printed among them. */
+    public String guestText() {
+        return guestCaptured.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 }

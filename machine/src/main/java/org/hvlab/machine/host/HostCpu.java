@@ -215,6 +215,38 @@ public final class HostCpu {
 
     public long lastRead() { return readOut[0]; }
 
+    /**
+     * VMREADs of many fields as one operation (XMHF's software-VMCS "get"): one yield point,
+     * so no other CPU runs in between. A field the profile does not support is a hypervisor bug.
+     */
+    public void vmreadAll(int[] encodings, long[] values) {
+        yieldPoint();
+        for (int i = 0; i < encodings.length; i++) {
+            int r;
+            try {
+                r = hw.vmread(encodings[i], readOut);
+            } catch (CpuFault f) {
+                throw new HostFault("CPU " + cpu.index + ": VMREAD raised " + f.getMessage());
+            }
+            if (r != 0) throw new HostFault(String.format("CPU %d: VMREAD 0x%04x: %s", cpu.index, encodings[i], VmxResult.of(r)));
+            values[i] = readOut[0];
+        }
+    }
+
+    /** VMWRITEs of many fields as one operation (the software-VMCS "put"). */
+    public void vmwriteAll(int[] encodings, long[] values) {
+        yieldPoint();
+        for (int i = 0; i < encodings.length; i++) {
+            int r;
+            try {
+                r = hw.vmwrite(encodings[i], values[i]);
+            } catch (CpuFault f) {
+                throw new HostFault("CPU " + cpu.index + ": VMWRITE raised " + f.getMessage());
+            }
+            if (r != 0) throw new HostFault(String.format("CPU %d: VMWRITE 0x%04x: %s", cpu.index, encodings[i], VmxResult.of(r)));
+        }
+    }
+
     public VmxResult invept(long type, long eptp) { return VmxResult.of(op("INVEPT", () -> hw.invept(type, eptp))); }
     public VmxResult invvpid(long type, int vpid, long linear) { return VmxResult.of(op("INVVPID", () -> hw.invvpid(type, vpid, linear))); }
 

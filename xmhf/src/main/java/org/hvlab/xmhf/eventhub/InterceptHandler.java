@@ -1,0 +1,345 @@
+package org.hvlab.xmhf.eventhub;
+
+import static org.hvlab.xmhf.baseplatform.Fields.*;
+
+import org.hvlab.machine.cpu.Cpu;
+import org.hvlab.machine.cpu.Cpuid;
+import org.hvlab.machine.host.HostCpu;
+import org.hvlab.machine.host.HostFault;
+import org.hvlab.machine.host.VmEntryResult;
+import org.hvlab.machine.vmx.VmcsField;
+import org.hvlab.machine.vmx.VmcsFields;
+import org.hvlab.xmhf.XmhfOptions;
+import org.hvlab.xmhf.hypapp.Hypapp;
+import org.hvlab.xmhf.memprot.Ept01;
+import org.hvlab.xmhf.memprot.Mtrrs;
+import org.hvlab.xmhf.partition.VmcsSetup;
+import org.hvlab.xmhf.runtime.Vcpu;
+import org.hvlab.xmhf.smpguest.SmpGuest;
+
+/**
+ * eventhub (XMHF-FACTS.md): the intercept handler, one dispatch on the exit reason. Order on
+ * every exit: NMI handling disabled (deferred NMIs); for an NMI exit the hand-built IRET
+ * (host NMIs stay blocked after it otherwise, bug 018); get the VMCS copy; the NMI check
+ * before anything that could print or quiesce; the handler; re-enable NMI handling, draining
+ * the NMIs that came meanwhile; put the copy.
+ */
+public final class InterceptHandler {
+    private final XmhfOptions options;
+    private final SmpGuest smp;
+    private final Ept01 ept;
+    private final Mtrrs mtrrs;
+    private final Hypapp hypapp;
+    private final Hypapp.Xmhf xmhf;
+    /** Guest RIP of the intercepted xAPIC write being single-stepped, per CPU. */
+    private final long[] apicWriteRip;
+    private final long[] savedProc;
+
+    private final org.hvlab.xmhf.runtime.HypervisorMemory memory;
+
+    public InterceptHandler(XmhfOptions options, SmpGuest smp, Ept01 ept, Mtrrs mtrrs, Hypapp hypapp, Hypapp.Xmhf xmhf,
+            org.hvlab.xmhf.runtime.HypervisorMemory memory, int cpus) {
+        this.memory = memory;
+        this.options = options;
+        this.smp = smp;
+        this.ept = ept;
+        this.mtrrs = mtrrs;
+        this.hypapp = hypapp;
+        this.xmhf = xmhf;
+        this.apicWriteRip = new long[cpus];
+        this.savedProc = new long[cpus];
+    }
+
+    /** Handles one VM exit of {@code v}'s guest; returns with the VMCS ready for VMRESUME. */
+    public void handle(Vcpu v, VmEntryResult exit) {
+        HostCpu c = v.cpu;
+        v.exits++;
+        if (exit.failedEntry()) {
+            dumpVmcs(v);
+            throw c.halt(String.format("%sVM-entry failure: exit reason 0x%08x, qualification 0x%x; HALT", v.prefix(), exit.exitReason(), exit.qualification()));
+        }
+        smp.disableNmiHandling(v);
+        int reason = exit.basicReason();
+        // the NMI check comes first, with a direct VMREAD (nothing may print or quiesce before it)
+        boolean nmiExit = reason == EXIT_EXCEPTION_OR_NMI && c.vmread(EXIT_INTERRUPTION_INFO) == NMI_INFO;
+        if (nmiExit && options.iretAfterNmiExit()) c.iret();
+        v.vmcs.get(c);
+        reinjectInterruptedEvent(v);
+        if (nmiExit) smp.handleNmi(v);
+        else dispatch(v, reason);
+        smp.enableNmiHandling(v);
+        v.vmcs.put(c);
+    }
+
+    /**
+     * An exit during event delivery (IDT-vectoring information valid, SDM Vol.3C 27.2.4) lost
+     * the event; it is injected again with its error code and instruction length.
+     */
+    private void reinjectInterruptedEvent(Vcpu v) {
+        long idt = v.vmcs.read(IDT_VECTORING_INFO);
+        if ((idt & 0x80000000L) == 0) return;
+        v.vmcs.write(ENTRY_INTERRUPTION_INFO, idt & ~0x1000L);
+        v.vmcs.write(ENTRY_EXCEPTION_ERROR_CODE, v.vmcs.read(IDT_VECTORING_ERROR_CODE));
+        v.vmcs.write(ENTRY_INSTRUCTION_LENGTH, v.vmcs.read(EXIT_INSTRUCTION_LENGTH));
+    }
+
+    private void dispatch(Vcpu v, int reason) {
+        switch (reason) {
+            case EXIT_EXCEPTION_OR_NMI -> exception(v);
+            case EXIT_NMI_WINDOW -> smp.nmiWindow(v);
+            case EXIT_CPUID -> cpuid(v);
+            case EXIT_INVD -> skip(v);
+            case EXIT_VMCALL -> {
+                if (!hypapp.onHypercall(xmhf, v)) injectUd(v);
+            }
+            case EXIT_CR_ACCESS -> crAccess(v);
+            case EXIT_RDMSR -> rdmsr(v);
+            case EXIT_WRMSR -> wrmsr(v);
+            case EXIT_EPT_VIOLATION -> eptViolation(v);
+            case EXIT_MTF -> apicWriteDone(v);
+            case 19, 20, 21, 22, 23, 24, 25, 26, 27, 50, 53 -> injectUd(v); // VMX instructions: #UD until nested VMX exists
+            case EXIT_TRIPLE_FAULT -> throw halt(v, "guest triple fault");
+            case EXIT_INIT -> throw halt(v, "INIT signal in the guest");
+            default -> throw halt(v, "unhandled intercept, exit reason " + reason);
+        }
+    }
+
+    private RuntimeException halt(Vcpu v, String why) {
+        smp.printf(v, v.prefix() + why + String.format(" at guest RIP 0x%x\n", v.vmcs.read(GUEST_RIP)));
+        return v.cpu.halt(v.prefix() + why + "; HALT");
+    }
+
+    private static void skip(Vcpu v) {
+        v.vmcs.write(GUEST_RIP, v.vmcs.read(GUEST_RIP) + v.vmcs.read(EXIT_INSTRUCTION_LENGTH));
+        // the skipped instruction ends any STI/MOV-SS blocking it was under (SDM Vol.3C 25.4.1)
+        v.vmcs.write(GUEST_INTERRUPTIBILITY, v.vmcs.read(GUEST_INTERRUPTIBILITY) & ~3L);
+    }
+
+    private static void injectUd(Vcpu v) {
+        v.vmcs.write(ENTRY_INTERRUPTION_INFO, 0x80000306L);
+    }
+
+    private static void injectGp(Vcpu v) {
+        v.vmcs.write(ENTRY_INTERRUPTION_INFO, 0x80000B0DL);
+        v.vmcs.write(ENTRY_EXCEPTION_ERROR_CODE, 0);
+    }
+
+    // ---- exceptions
+
+    /**
+     * An exception exit goes to the hypapp; if it does not handle it, XMHF prints its
+     * VMEXIT-EXCEPTION report (the seeds' lines) and halts.
+     */
+    private void exception(Vcpu v) {
+        long info = v.vmcs.read(EXIT_INTERRUPTION_INFO), err = v.vmcs.read(EXIT_INTERRUPTION_ERROR_CODE);
+        if (hypapp.onException(xmhf, v, info, err)) return;
+        StringBuilder sb = new StringBuilder();
+        sb.append(v.prefix()).append("VMEXIT-EXCEPTION:\n");
+        sb.append(String.format("control_exception_bitmap=0x%08x\n", v.vmcs.read(EXCEPTION_BITMAP)));
+        sb.append(String.format("interruption information=0x%08x\n", info));
+        sb.append(String.format("errorcode=0x%08x\n", err));
+        sb.append(String.format("guest RIP=0x%016x RSP=0x%016x CS=0x%04x RFLAGS=0x%08x\n", v.vmcs.read(GUEST_RIP),
+                v.vmcs.read(GUEST_RSP), v.vmcs.read(GUEST_CS_SELECTOR), v.vmcs.read(GUEST_RFLAGS)));
+        smp.printf(v, sb.toString());
+        throw v.cpu.halt(String.format("%sVMEXIT-EXCEPTION, interruption information 0x%08x; HALT", v.prefix(), info));
+    }
+
+    // ---- CPUID
+
+    /** CPUID as the CPU answers it, with VMX hidden (no nested VMX yet) and "hypervisor present" (ECX bit 31). */
+    private void cpuid(Vcpu v) {
+        Cpu cpu = v.cpu.cpu();
+        int leaf = (int) cpu.r[Cpu.RAX], sub = (int) cpu.r[Cpu.RCX];
+        int[] r = Cpuid.query(cpu, leaf, sub);
+        if (leaf == 1) r[2] = (r[2] & ~(1 << 5)) | (1 << 31);
+        cpu.r[Cpu.RAX] = r[0] & 0xFFFFFFFFL;
+        cpu.r[Cpu.RBX] = r[1] & 0xFFFFFFFFL;
+        cpu.r[Cpu.RCX] = r[2] & 0xFFFFFFFFL;
+        cpu.r[Cpu.RDX] = r[3] & 0xFFFFFFFFL;
+        skip(v);
+    }
+
+    // ---- control registers
+
+    /**
+     * MOV to CR0/CR4 that changed a bit XMHF owns (CR0.NE, CR4.VMXE): the guest gets its value
+     * in the read shadow; the real register keeps the owned bits. A CR0.PG change is done here
+     * with its side effects on EFER.LMA and the IA-32e mode guest control (SDM Vol.3A 10.8.5).
+     */
+    private void crAccess(Vcpu v) {
+        long q = v.vmcs.read(EXIT_QUALIFICATION);
+        int cr = (int) q & 15, type = (int) (q >>> 4) & 3, gpr = (int) (q >>> 8) & 15;
+        Cpu cpu = v.cpu.cpu();
+        long value;
+        switch (type) {
+            case 0 -> value = gpr == Cpu.RSP ? v.vmcs.read(GUEST_RSP) : cpu.r[gpr];
+            case 2 -> value = v.vmcs.read(CR0_READ_SHADOW) & ~8L; // CLTS
+            case 3 -> { // LMSW: bits 3:0, and it never clears PE
+                long shadow = v.vmcs.read(CR0_READ_SHADOW), src = (q >>> 16) & 0xF;
+                value = (shadow & ~0xEL) | src | (shadow & 1);
+            }
+            default -> throw halt(v, "unexpected CR access, qualification 0x" + Long.toHexString(q));
+        }
+        if (cr == 0 || type >= 2) writeCr0(v, value);
+        else if (cr == 4) {
+            v.vmcs.write(GUEST_CR4, value | 0x2000);
+            v.vmcs.write(CR4_READ_SHADOW, value);
+        } else {
+            throw halt(v, "unexpected CR access, qualification 0x" + Long.toHexString(q));
+        }
+        skip(v);
+    }
+
+    private void writeCr0(Vcpu v, long value) {
+        long old = v.vmcs.read(GUEST_CR0);
+        long efer = guestEfer(v);
+        boolean pgOn = (value & Cpu.CR0_PG) != 0 && (old & Cpu.CR0_PG) == 0;
+        boolean pgOff = (value & Cpu.CR0_PG) == 0 && (old & Cpu.CR0_PG) != 0;
+        long entry = v.vmcs.read(ENTRY_CONTROLS);
+        if (pgOn && (efer & Cpu.EFER_LME) != 0) {
+            setGuestEfer(v, efer | Cpu.EFER_LMA);
+            v.vmcs.write(ENTRY_CONTROLS, entry | ENTRY_IA32E_MODE_GUEST);
+        } else if (pgOff && (efer & Cpu.EFER_LMA) != 0) {
+            setGuestEfer(v, efer & ~Cpu.EFER_LMA);
+            v.vmcs.write(ENTRY_CONTROLS, entry & ~ENTRY_IA32E_MODE_GUEST);
+        }
+        v.vmcs.write(GUEST_CR0, value | 0x20);
+        v.vmcs.write(CR0_READ_SHADOW, value);
+    }
+
+    /** The guest's EFER lives in its MSR area between exits (stored on exit, loaded on entry). */
+    private long guestEfer(Vcpu v) {
+        return v.cpu.read64(xmhfGuestMsrArea(v) + 8);
+    }
+
+    private void setGuestEfer(Vcpu v, long efer) {
+        v.cpu.write64(xmhfGuestMsrArea(v) + 8, efer);
+    }
+
+    private long xmhfGuestMsrArea(Vcpu v) {
+        return v.cpu.vmread(ENTRY_MSR_LOAD_ADDRESS);
+    }
+
+    // ---- MSRs
+
+    private void rdmsr(Vcpu v) {
+        Cpu cpu = v.cpu.cpu();
+        int msr = (int) cpu.r[Cpu.RCX];
+        if (!Mtrrs.isMtrr(msr)) {
+            injectGp(v);
+            return;
+        }
+        long val = mtrrs.read(msr);
+        cpu.r[Cpu.RAX] = val & 0xFFFFFFFFL;
+        cpu.r[Cpu.RDX] = val >>> 32;
+        skip(v);
+    }
+
+    /**
+     * WRMSR: the x2APIC ICR (INIT/SIPI interception) and the MTRRs, whose write changes EPT
+     * memory types on every CPU — so it quiesces them all (XMHF-FACTS.md "memprot").
+     */
+    private void wrmsr(Vcpu v) {
+        Cpu cpu = v.cpu.cpu();
+        int msr = (int) cpu.r[Cpu.RCX];
+        long val = (cpu.r[Cpu.RDX] << 32) | (cpu.r[Cpu.RAX] & 0xFFFFFFFFL);
+        if (msr == VmcsSetup.X2APIC_ICR) {
+            if (!smp.interceptIcr(v, (int) val, (int) (val >>> 32))) {
+                try {
+                    v.cpu.wrmsr(msr, val);
+                } catch (HostFault e) {
+                    injectGp(v);
+                    return;
+                }
+            }
+            skip(v);
+            return;
+        }
+        if (!Mtrrs.isMtrr(msr)) {
+            injectGp(v);
+            return;
+        }
+        try {
+            v.cpu.wrmsr(msr, val); // the CPU's own checks decide whether the value is legal (#GP otherwise)
+        } catch (HostFault e) {
+            injectGp(v);
+            return;
+        }
+        smp.quiesce(v);
+        mtrrs.write(msr, val);
+        ept.applyMemoryTypes(v.cpu, mtrrs);
+        smp.markEptChanged(v);
+        smp.endQuiesce(v);
+        v.cpu.invept(1, v.cpu.vmread(EPT_POINTER));
+        skip(v);
+    }
+
+    // ---- EPT violations: the xAPIC page, then the hypapp, then a halt
+
+    private void eptViolation(Vcpu v) {
+        long gpa = v.vmcs.read(GUEST_PHYSICAL_ADDRESS), q = v.vmcs.read(EXIT_QUALIFICATION);
+        if (Ept01.isApicPage(gpa) && (q & 2) != 0) {
+            apicWrite(v, (int) (gpa & 0xFFF));
+            return;
+        }
+        if (hypapp.onEptViolation(xmhf, v, gpa, q)) return;
+        throw halt(v, String.format("EPT violation: guest-physical address 0x%x, qualification 0x%x (memory the guest does not own)", gpa, q));
+    }
+
+    /**
+     * A guest write to its xAPIC page: single-step the writing instruction with MTF against a
+     * shadow page, under MOV-SS blocking so no event is delivered first, then look at the value.
+     */
+    private void apicWrite(Vcpu v, int offset) {
+        int cpu = v.cpu.index();
+        v.apicWriteOffset = offset;
+        apicWriteRip[cpu] = v.vmcs.read(GUEST_RIP);
+        ept.apicShadow(v.cpu, cpu);
+        v.cpu.invept(1, v.cpu.vmread(EPT_POINTER));
+        long proc = v.vmcs.read(PROC_BASED_CONTROLS);
+        savedProc[cpu] = proc;
+        v.vmcs.write(PROC_BASED_CONTROLS, (proc | PROC_MONITOR_TRAP_FLAG) & ~PROC_NMI_WINDOW);
+        long intr = v.vmcs.read(GUEST_INTERRUPTIBILITY);
+        if ((intr & 1) == 0) v.vmcs.write(GUEST_INTERRUPTIBILITY, intr | 2);
+    }
+
+    /** The MTF exit after the xAPIC write: read it from the shadow page, restore, act. */
+    private void apicWriteDone(Vcpu v) {
+        int cpu = v.cpu.index(), offset = v.apicWriteOffset;
+        if (offset < 0) throw halt(v, "unexpected monitor trap flag exit");
+        v.apicWriteOffset = -1;
+        int value = v.cpu.read32(xmhfApicShadow(v) + offset);
+        ept.apicReadOnly(v.cpu, cpu);
+        v.cpu.invept(1, v.cpu.vmread(EPT_POINTER));
+        long proc = v.vmcs.read(PROC_BASED_CONTROLS) & ~PROC_MONITOR_TRAP_FLAG;
+        v.vmcs.write(PROC_BASED_CONTROLS, proc | (savedProc[cpu] & PROC_NMI_WINDOW));
+        if (v.vmcs.read(GUEST_RIP) == apicWriteRip[cpu]) return; // the write did not retire (it faulted): it will exit again
+        var apic = v.cpu.apic();
+        if (offset == 0x300) {
+            int dest = (int) (apic.mmioRead(0xFEE00310L, 4) >>> 24);
+            if (smp.interceptIcr(v, value, dest)) return;
+        }
+        apic.mmioWrite(0xFEE00000L + offset, 4, value & 0xFFFFFFFFL);
+    }
+
+    private long xmhfApicShadow(Vcpu v) {
+        return memory.apicShadow(v.cpu.index());
+    }
+
+    // ---- VMCS dump (the seeds' format)
+
+    /** Prints every VMCS field as {@code CPU(0x00): (0x4002) VMENTRY01control_VMX_cpu_based = 0x86006172}. */
+    public void dumpVmcs(Vcpu v) {
+        StringBuilder sb = new StringBuilder();
+        int max = v.cpu.cpu().profile.maxFieldIndex();
+        for (VmcsField f : VmcsFields.all()) {
+            if (f.index() > max) continue;
+            var r = v.cpu.vmreadResult(f.encoding());
+            if (!r.succeeded()) continue;
+            long val = v.cpu.lastRead();
+            String fmt = f.width() == VmcsField.WIDTH_64 || f.width() == VmcsField.WIDTH_NATURAL ? "0x%016x" : "0x%08x";
+            sb.append(String.format("%s(0x%04x) VMENTRY01%s = " + fmt + "\n", v.prefix(), f.encoding(), f.xmhfName(), val));
+        }
+        smp.printf(v, sb.toString());
+    }
+}

@@ -1,0 +1,39 @@
+package org.hvlab.xmhf.hypapp;
+
+import org.hvlab.xmhf.runtime.Vcpu;
+
+/**
+ * XMHF's hypapp callback API (XMHF-FACTS.md): start-up, hypercalls (VMCALL), EPT violations,
+ * exceptions the hypapp asked to intercept, shutdown. Callbacks run inside the intercept
+ * handler on the CPU that exited, with the VMCS copy valid; each returns whether it handled
+ * the event (unhandled events get XMHF's default treatment).
+ */
+public interface Hypapp {
+    /** Once per CPU, after its VMCS is set up and before its guest first runs. */
+    default void onStartup(Xmhf xmhf, Vcpu v) {}
+
+    /** A VMCALL from the guest; the handler advances RIP itself when it handles it. */
+    default boolean onHypercall(Xmhf xmhf, Vcpu v) {
+        return false;
+    }
+
+    /** An EPT violation outside XMHF's own handling (the APIC page). */
+    default boolean onEptViolation(Xmhf xmhf, Vcpu v, long gpa, long qualification) {
+        return false;
+    }
+
+    /** An exception exit (the hypapp set bits in the exception bitmap). */
+    default boolean onException(Xmhf xmhf, Vcpu v, long interruptionInfo, long errorCode) {
+        return false;
+    }
+
+    /** The hypapp doing nothing: XMHF alone. */
+    Hypapp NONE = new Hypapp() {};
+
+    /** What a hypapp sees of XMHF: its services. */
+    interface Xmhf {
+        org.hvlab.xmhf.smpguest.SmpGuest smpGuest();
+
+        void printf(Vcpu v, String text);
+    }
+}

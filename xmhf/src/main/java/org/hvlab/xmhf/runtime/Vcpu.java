@@ -1,0 +1,38 @@
+package org.hvlab.xmhf.runtime;
+
+import org.hvlab.machine.host.HostCpu;
+import org.hvlab.xmhf.baseplatform.VmcsCopy;
+
+/** XMHF's per-CPU record ({@code VCPU}): the host CPU, its VMCS copy and its NMI and SMP state. */
+public final class Vcpu {
+    public final HostCpu cpu;
+    public final int id;
+    public final VmcsCopy vmcs = new VmcsCopy();
+
+    /** Guest NMIs waiting for an NMI window (XMHF-FACTS.md "Guest NMI injection"). */
+    public int nmiPending;
+    /** This CPU takes part in a quiesce (it is quiesced, or it is the quiescing CPU). */
+    public boolean quiesced;
+    /** "NMI handling disabled" while the intercept handler runs; NMIs then only count in {@link #nmiVisited}. */
+    public boolean nmiHandlingDisabled;
+    /** NMIs that arrived while handling was disabled (the visited counter, bug 113). */
+    public int nmiVisited;
+    /** VMXON done and this CPU's VMCS current (INVEPT is possible). */
+    public boolean vmxOn;
+    /** The guest was launched on this CPU (VMRESUME from now on). */
+    public boolean launched;
+    /** An intercepted guest xAPIC write is being single-stepped with MTF (offset, or -1). */
+    public int apicWriteOffset = -1;
+    /** VM exits handled on this CPU. */
+    public long exits;
+
+    public Vcpu(HostCpu cpu) {
+        this.cpu = cpu;
+        this.id = cpu.apicId();
+    }
+
+    /** XMHF's line prefix, {@code CPU(0x%02x): }. */
+    public String prefix() {
+        return String.format("CPU(0x%02x): ", id);
+    }
+}

@@ -1,0 +1,259 @@
+package org.hvlab.xmhf.smpguest;
+
+import static org.hvlab.xmhf.baseplatform.Fields.*;
+
+import org.hvlab.machine.host.HostCpu;
+import org.hvlab.machine.host.SharedLong;
+import org.hvlab.machine.host.SpinLock;
+import org.hvlab.xmhf.XmhfOptions;
+import org.hvlab.xmhf.runtime.Vcpu;
+
+/**
+ * smpguest (XMHF-FACTS.md): all NMI logic — quiesce requests versus guest NMIs, guest NMI
+ * injection through NMI windows, the deferred-NMI design — quiesce/end-quiesce, and the
+ * guest's INIT-SIPI-SIPI, which XMHF intercepts so that each AP starts in the guest at the
+ * SIPI vector.
+ */
+public final class SmpGuest {
+    private final XmhfOptions options;
+    private final int cpus;
+    private final Vcpu[] vcpus;
+
+    public final SpinLock quiesceLock = new SpinLock("quiesce"), eptLock = new SpinLock("ept"),
+            printfLock = new SpinLock("printf"), quiesceCounterLock = new SpinLock("quiesce-counter");
+    final SharedLong quiesceFlag = new SharedLong("quiesce", 0), quiesceCounter = new SharedLong("quiesce-counter", 0),
+            resumeSignal = new SharedLong("resume-signal", 0), resumeCounter = new SharedLong("resume-counter", 0);
+    /** Per AP: the SIPI vector the guest sent it (-1 none yet), and whether an INIT came first. */
+    private final SharedLong[] sipiVector, initSeen;
+    /** Set by whoever changed EPT during a quiesce; each quiesced CPU executes INVEPT when it resumes. */
+    final SharedLong eptChanged = new SharedLong("ept-changed", 0);
+
+    public SmpGuest(XmhfOptions options, Vcpu[] vcpus) {
+        this.options = options;
+        this.vcpus = vcpus;
+        this.cpus = vcpus.length;
+        sipiVector = new SharedLong[cpus];
+        initSeen = new SharedLong[cpus];
+        for (int i = 0; i < cpus; i++) {
+            sipiVector[i] = new SharedLong("sipi-" + i, -1);
+            initSeen[i] = new SharedLong("init-" + i, 0);
+        }
+    }
+
+    // =========================================================================================
+    // printf: XMHF's one serial lock
+
+    /** XMHF's printf: the whole line under the printf lock. */
+    public void printf(Vcpu v, String text) {
+        printfLock.lock(v.cpu);
+        v.cpu.print(text);
+        printfLock.unlock(v.cpu);
+    }
+
+    // =========================================================================================
+    // NMIs
+
+    /**
+     * An NMI reached XMHF on {@code v} (NMI exit or host NMI with handling enabled): a quiesce
+     * request if a quiesce is in progress and this CPU has not yet quiesced, else an NMI for the
+     * guest (XMHF-FACTS.md "Quiesce request or guest NMI?").
+     */
+    public void handleNmi(Vcpu v) {
+        if (quiesceFlag.get(v.cpu) == 1 && !v.quiesced) {
+            quiesceParticipate(v);
+        } else {
+            guestNmi(v);
+        }
+    }
+
+    /**
+     * A host NMI (XMHF was running): with NMI handling disabled (inside the intercept handler)
+     * it only counts in the visited counter; the handler drains it when it re-enables.
+     */
+    public void hostNmi(Vcpu v) {
+        if (v.nmiHandlingDisabled) {
+            v.nmiVisited++;
+            return;
+        }
+        if (options.deferredNmiReentrant()) {
+            // bug 113: the handler itself disables and re-enables, re-entrantly with an
+            // intercept handler's own enable, so the visited counter can go below zero
+            v.nmiHandlingDisabled = true;
+            v.nmiVisited++;
+            enableNmiHandling(v);
+            return;
+        }
+        handleNmi(v);
+    }
+
+    public void disableNmiHandling(Vcpu v) {
+        v.nmiHandlingDisabled = true;
+    }
+
+    /** Re-enables NMI handling and handles, one by one, the NMIs that arrived meanwhile. */
+    public void enableNmiHandling(Vcpu v) {
+        while (v.nmiVisited != 0) {
+            v.nmiVisited--;
+            v.nmiHandlingDisabled = false;
+            handleNmi(v);
+            v.nmiHandlingDisabled = true;
+            if (v.nmiVisited < 0) {
+                throw v.cpu.halt(v.prefix() + "HALT; NMI visited counter underflow 0x" + Integer.toHexString(v.nmiVisited));
+            }
+        }
+        v.nmiHandlingDisabled = false;
+    }
+
+    /**
+     * A guest NMI: queued for the NMI window (the fixed design), or — with the historical
+     * switches — injected at once: decided at arrival (seed 001) or without virtual NMIs, into
+     * whatever the guest is doing, even its own NMI handler (seed 000).
+     */
+    private void guestNmi(Vcpu v) {
+        if (!v.launched) {
+            printf(v, v.prefix() + "drop NMI\n"); // no guest on this CPU yet
+            return;
+        }
+        boolean copy = v.vmcs.valid();
+        if (!options.virtualNmis() || options.injectAtArrival()) {
+            long info = copy ? v.vmcs.read(ENTRY_INTERRUPTION_INFO) : v.cpu.vmread(ENTRY_INTERRUPTION_INFO);
+            if ((info & 0x80000000L) != 0) {
+                printf(v, v.prefix() + "drop NMI\n"); // an event is already queued for this entry
+                return;
+            }
+            write(v, ENTRY_INTERRUPTION_INFO, NMI_INFO);
+            if (!options.virtualNmis()) {
+                // seed 000: clear the guest's blocking by NMI so the injection is allowed however
+                // deep in its NMI handler the guest is
+                long intr = copy ? v.vmcs.read(GUEST_INTERRUPTIBILITY) : v.cpu.vmread(GUEST_INTERRUPTIBILITY);
+                write(v, GUEST_INTERRUPTIBILITY, intr & ~0xBL);
+            }
+            printf(v, v.prefix() + "inject NMI\n");
+            return;
+        }
+        long intr = copy ? v.vmcs.read(GUEST_INTERRUPTIBILITY) : v.cpu.vmread(GUEST_INTERRUPTIBILITY);
+        long queued = copy ? v.vmcs.read(ENTRY_INTERRUPTION_INFO) : v.cpu.vmread(ENTRY_INTERRUPTION_INFO);
+        int cap = (intr & 8) != 0 || (queued & 0x80000000L) != 0 ? 1 : 2;
+        if (v.nmiPending < cap) v.nmiPending++;
+        setNmiWindow(v, true);
+    }
+
+    /** The NMI-window exit (reason 8): inject one pending NMI, then keep the window while more wait. */
+    public void nmiWindow(Vcpu v) {
+        if (v.nmiPending > 0 && (v.vmcs.read(ENTRY_INTERRUPTION_INFO) & 0x80000000L) == 0) {
+            v.vmcs.write(ENTRY_INTERRUPTION_INFO, NMI_INFO);
+            v.nmiPending--;
+            printf(v, v.prefix() + "inject NMI\n");
+        }
+        setNmiWindow(v, v.nmiPending > 0);
+    }
+
+    private void setNmiWindow(Vcpu v, boolean on) {
+        long proc = v.vmcs.valid() ? v.vmcs.read(PROC_BASED_CONTROLS) : v.cpu.vmread(PROC_BASED_CONTROLS);
+        write(v, PROC_BASED_CONTROLS, on ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
+    }
+
+    /** Writes the VMCS copy when an intercept holds it, else the hardware VMCS. */
+    private static void write(Vcpu v, int field, long value) {
+        if (v.vmcs.valid()) v.vmcs.write(field, value);
+        else v.cpu.vmwrite(field, value);
+    }
+
+    // =========================================================================================
+    // Quiesce (XMHF-FACTS.md "quiesce()")
+
+    /** Stops every other CPU at an NMI; returns with all of them quiesced and the locks held. */
+    public void quiesce(Vcpu v) {
+        HostCpu c = v.cpu;
+        quiesceLock.lock(c);
+        eptLock.lock(c);
+        printfLock.lock(c);
+        v.quiesced = true;
+        quiesceCounter.set(c, 0);
+        quiesceFlag.set(c, 1);
+        c.sendNmiAllButSelf();
+        // bug 024: keeping the printf lock here deadlocks against a CPU that prints in an
+        // intercept handler (NMI handling disabled) before it could take the quiesce NMI
+        boolean released = options.quiesceReleasesPrintfLock();
+        if (released) printfLock.unlock(c);
+        c.spinUntil(() -> quiesceCounter.peek() == cpus - 1, "all other CPUs to quiesce (quiesce counter)");
+        if (released) printfLock.lock(c);
+    }
+
+    /** Lets the quiesced CPUs go and releases the quiesce locks. */
+    public void endQuiesce(Vcpu v) {
+        HostCpu c = v.cpu;
+        if (options.endQuiesceClearsFlagFirst()) {
+            quiesceFlag.set(c, 0);
+            resumeCounter.set(c, 0);
+            resumeSignal.set(c, 1);
+        } else {
+            // bug 018: the signal goes up while the flag still says "quiesce"
+            resumeCounter.set(c, 0);
+            resumeSignal.set(c, 1);
+            quiesceFlag.set(c, 0);
+        }
+        c.spinUntil(() -> resumeCounter.peek() == cpus - 1, "all other CPUs to resume (resume counter)");
+        resumeSignal.set(c, 0);
+        eptChanged.set(c, 0);
+        v.quiesced = false;
+        printfLock.unlock(c);
+        eptLock.unlock(c);
+        quiesceLock.unlock(c);
+    }
+
+    private void quiesceParticipate(Vcpu v) {
+        HostCpu c = v.cpu;
+        v.quiesced = true;
+        quiesceCounterLock.lock(c);
+        quiesceCounter.incrementAndGet(c);
+        quiesceCounterLock.unlock(c);
+        c.spinUntil(() -> resumeSignal.peek() == 1, "the resume signal (quiesced)");
+        // EPT changed while this CPU was stopped: drop its cached translations (SDM Vol.3C 29.4.3.1)
+        if (eptChanged.get(c) == 1 && v.vmxOn) c.invept(1, c.vmread(EPT_POINTER));
+        quiesceCounterLock.lock(c);
+        resumeCounter.incrementAndGet(c);
+        quiesceCounterLock.unlock(c);
+        v.quiesced = false;
+    }
+
+    /** The quiescing CPU changed EPT01: the others execute INVEPT before they resume. */
+    public void markEptChanged(Vcpu v) {
+        eptChanged.set(v.cpu, 1);
+    }
+
+    // =========================================================================================
+    // The guest's INIT-SIPI-SIPI
+
+    /**
+     * The guest BSP wrote the ICR (xAPIC page or x2APIC MSR 0x830): INIT and SIPI to a CPU are
+     * XMHF's to handle (the AP waits in XMHF, not in the hardware's wait-for-SIPI); other IPIs
+     * go to the hardware. Returns true when XMHF consumed it.
+     */
+    public boolean interceptIcr(Vcpu v, int icrLow, int dest) {
+        int mode = (icrLow >>> 8) & 7, shorthand = (icrLow >>> 18) & 3;
+        if (mode != 5 && mode != 6) return false;
+        for (int i = 0; i < cpus; i++) {
+            boolean target = switch (shorthand) {
+                case 0 -> vcpus[i].id == dest;
+                case 1 -> i == v.cpu.index();
+                case 2 -> true;
+                default -> i != v.cpu.index();
+            };
+            if (!target || i == v.cpu.index()) continue;
+            if (mode == 5) {
+                if ((icrLow & (1 << 14)) != 0 || ((icrLow >>> 15) & 1) == 0) initSeen[i].set(v.cpu, 1); // INIT assert (or edge)
+            } else if (initSeen[i].get(v.cpu) == 1 && sipiVector[i].get(v.cpu) < 0) {
+                sipiVector[i].set(v.cpu, icrLow & 0xFF); // the first SIPI after INIT starts the AP; later ones are ignored
+            }
+        }
+        return true;
+    }
+
+    /** An AP waits in XMHF for its guest's SIPI; returns the vector. */
+    public int waitForSipi(Vcpu v) {
+        SharedLong s = sipiVector[v.cpu.index()];
+        v.cpu.spinUntil(() -> s.peek() >= 0, "the guest's SIPI (AP not started)");
+        return (int) s.get(v.cpu);
+    }
+}
