@@ -1,8 +1,6 @@
 package org.hvlab.machine.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.hvlab.machine.mem.PhysicalMemory;
 import org.hvlab.machine.vmx.Vmcs;
@@ -22,6 +20,7 @@ class EptTest {
     static final long PAGE = 0x700000, OTHER = 0x900000;
     static final int RWX = 7, WB = 6 << 3;
 
+    VmxTestBed bed;
     TestCpu t;
     Cpu c;
     Vmcs v;
@@ -29,13 +28,11 @@ class EptTest {
 
     @BeforeEach
     void setUp() {
-        t = new TestCpu();
-        c = t.cpu;
-        m = t.machine.memory();
-        v = VmxFixture.enterVmxRoot(t);
-        VmxFixture.validVmcs(c, v, GUEST);
-        t.load(HOST, TestCpu.assemble("hlt"));
-        t.observerOff();
+        bed = new VmxTestBed();
+        t = bed.t;
+        c = bed.c;
+        m = bed.m;
+        v = bed.v;
         // identity EPT: 1-GByte pages for 0-4 GiB, except the first GiB in 2-MByte pages and
         // the 2 MiB around PAGE in 4-KByte pages
         m.write64(EPT_PML4, EPT_PDPT | RWX);
@@ -54,17 +51,8 @@ class EptTest {
         return EPT_PT + 8 * ((gpa >>> 12) & 0x1FF);
     }
 
-    /** Enters (VMLAUNCH or VMRESUME) and runs the guest until it exits; returns the exit reason. */
     long run(String insn) {
-        t.load(TestCpu.CODE, TestCpu.assemble(insn));
-        c.rip = TestCpu.CODE;
-        c.activity = Cpu.ACTIVE;
-        c.run(1);
-        for (int i = 0; i < 1000 && c.vmx.nonRoot; i++) c.run(1);
-        assertFalse(c.vmx.nonRoot, "the guest exited");
-        // instruction exits stop at host RIP; a boundary exit (MTF, timer) is followed in the same step by the host's HLT
-        assertTrue(c.rip == HOST || c.rip == HOST + 1, "at host RIP");
-        return v.get(0x4402);
+        return bed.run(insn);
     }
 
     void skipInstruction() {

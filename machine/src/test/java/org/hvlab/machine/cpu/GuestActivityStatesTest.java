@@ -29,24 +29,21 @@ class GuestActivityStatesTest {
         }
     }
 
+    VmxTestBed bed;
     TestCpu t;
     Cpu c;
     Vmcs v;
 
     void setUp(CpuProfile p) {
-        t = new TestCpu(p);
-        c = t.cpu;
-        v = VmxFixture.enterVmxRoot(t);
-        VmxFixture.validVmcs(c, v, GUEST);
-        t.load(VmxFixture.HOST_RIP, TestCpu.assemble("hlt"));
+        bed = new VmxTestBed(p, GUEST);
+        t = bed.t;
+        c = bed.c;
+        v = bed.v;
         t.load(GUEST, TestCpu.assemble("cpuid"));
-        t.observerOff();
     }
 
     void launch() {
-        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
-        c.rip = TestCpu.CODE;
-        c.run(1);
+        bed.enter("vmlaunch");
     }
 
     @Test

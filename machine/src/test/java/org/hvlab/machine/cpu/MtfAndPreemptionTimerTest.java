@@ -1,8 +1,6 @@
 package org.hvlab.machine.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.hvlab.machine.vmx.Vmcs;
 import org.hvlab.machine.vmx.VmEntryChecks;
@@ -12,31 +10,21 @@ import org.junit.jupiter.api.Test;
 /** Monitor trap flag (SDM Vol.3C 25.5.2, exit 37) and the VMX-preemption timer (25.5.1, exit 52). */
 class MtfAndPreemptionTimerTest {
     static final long GUEST = 0x520000, HOST = VmxFixture.HOST_RIP;
+    VmxTestBed bed;
     TestCpu t;
     Cpu c;
     Vmcs v;
 
     @BeforeEach
     void setUp() {
-        t = new TestCpu();
-        c = t.cpu;
-        v = VmxFixture.enterVmxRoot(t);
-        VmxFixture.validVmcs(c, v, GUEST);
-        t.load(HOST, TestCpu.assemble("hlt"));
-        t.observerOff();
+        bed = new VmxTestBed();
+        t = bed.t;
+        c = bed.c;
+        v = bed.v;
     }
 
-    /** Enters and runs the guest until it exits; returns the exit reason. */
     long run(String insn) {
-        t.load(TestCpu.CODE, TestCpu.assemble(insn));
-        c.rip = TestCpu.CODE;
-        c.activity = Cpu.ACTIVE;
-        c.run(1);
-        for (int i = 0; i < 1000 && c.vmx.nonRoot; i++) c.run(1);
-        assertFalse(c.vmx.nonRoot, "the guest exited");
-        // instruction exits stop at host RIP; a boundary exit is followed in the same step by the host's HLT
-        assertTrue(c.rip == HOST || c.rip == HOST + 1, "at host RIP");
-        return v.get(0x4402);
+        return bed.run(insn);
     }
 
     @Test

@@ -1,7 +1,6 @@
 package org.hvlab.machine.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.hvlab.machine.mem.PhysicalMemory;
@@ -13,6 +12,7 @@ import org.junit.jupiter.api.Test;
 /** "Unrestricted guest" (SDM Vol.3C 25.6.2, 26.3.1.1): a real-mode guest with CR0.PE = PG = 0 under EPT. */
 class UnrestrictedGuestTest {
     static final long EPT_PML4 = 0x680000, EPT_PDPT = 0x681000, CODE16 = 0x52000;
+    VmxTestBed bed;
     TestCpu t;
     Cpu c;
     Vmcs v;
@@ -20,13 +20,11 @@ class UnrestrictedGuestTest {
 
     @BeforeEach
     void setUp() {
-        t = new TestCpu();
-        c = t.cpu;
-        m = t.machine.memory();
-        v = VmxFixture.enterVmxRoot(t);
-        VmxFixture.validVmcs(c, v, 0);
-        t.load(VmxFixture.HOST_RIP, TestCpu.assemble("hlt"));
-        t.observerOff();
+        bed = new VmxTestBed(org.hvlab.machine.vmx.CpuProfile.defaultProfile(), 0);
+        t = bed.t;
+        c = bed.c;
+        m = bed.m;
+        v = bed.v;
         m.write64(EPT_PML4, EPT_PDPT | 7);
         for (long i = 0; i < 4; i++) m.write64(EPT_PDPT + 8 * i, (i << 30) | 0x80 | (6 << 3) | 7);
         v.set(0x201A, EPT_PML4 | 6 | (3 << 3));
@@ -54,13 +52,7 @@ class UnrestrictedGuestTest {
     }
 
     long run(String insn) {
-        t.load(TestCpu.CODE, TestCpu.assemble(insn));
-        c.rip = TestCpu.CODE;
-        c.run(1);
-        assertTrue(c.vmx.nonRoot, "entered: reason " + Long.toHexString(v.get(0x4402)) + " qual " + v.get(0x6400));
-        for (int i = 0; i < 100 && c.vmx.nonRoot; i++) c.run(1);
-        assertFalse(c.vmx.nonRoot, "the guest exited; it is at " + Long.toHexString(c.rip) + " cs " + Long.toHexString(c.seg[Segment.CS].base) + " cr0 " + Long.toHexString(c.cr0) + " act " + c.activity);
-        return v.get(0x4402);
+        return bed.run(insn);
     }
 
     @Test

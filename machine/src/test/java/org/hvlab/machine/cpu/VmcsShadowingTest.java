@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 /** VMCS shadowing (SDM Vol.3C 25.10, 31.3 VMREAD/VMWRITE in VMX non-root operation) and the PDPTE entry check (26.3.1.6). */
 class VmcsShadowingTest {
     static final long GUEST = 0x520000, SHADOW = 0x602000, READ_BITMAP = 0x603000, WRITE_BITMAP = 0x604000;
+    VmxTestBed bed;
     TestCpu t;
     Cpu c;
     Vmcs v;
@@ -20,13 +21,11 @@ class VmcsShadowingTest {
 
     @BeforeEach
     void setUp() {
-        t = new TestCpu();
-        c = t.cpu;
-        m = t.machine.memory();
-        v = VmxFixture.enterVmxRoot(t);
-        VmxFixture.validVmcs(c, v, GUEST);
-        t.load(VmxFixture.HOST_RIP, TestCpu.assemble("hlt"));
-        t.observerOff();
+        bed = new VmxTestBed();
+        t = bed.t;
+        c = bed.c;
+        m = bed.m;
+        v = bed.v;
         m.write32(SHADOW, c.profile.vmcsRevision() | 0x80000000); // a shadow VMCS: bit 31 of the revision
         for (long a = 0; a < 0x1000; a += 8) { m.write64(READ_BITMAP + a, 0); m.write64(WRITE_BITMAP + a, 0); }
         v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
@@ -37,13 +36,7 @@ class VmcsShadowingTest {
     }
 
     long run() {
-        t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
-        c.rip = TestCpu.CODE;
-        c.run(1);
-        assertTrue(c.vmx.nonRoot, "entered: reason " + Long.toHexString(v.get(0x4402)));
-        for (int i = 0; i < 100 && c.vmx.nonRoot; i++) c.run(1);
-        assertFalse(c.vmx.nonRoot);
-        return v.get(0x4402);
+        return bed.run("vmlaunch");
     }
 
     @Test
