@@ -20,6 +20,9 @@ import org.hvlab.machine.sched.ChoiceSource;
 import org.hvlab.machine.sched.RoundRobin;
 import org.hvlab.machine.sched.SeededRandom;
 import org.hvlab.machine.vmx.CpuProfile;
+import org.hvlab.xmhf.Xmhf;
+import org.hvlab.xmhf.XmhfOptions;
+import org.hvlab.xmhf.hypapp.Hypapp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,10 +76,9 @@ final class RunCommand implements Callable<Integer> {
         if (mem < (2L << 20) || mem > (64L << 30)) throw new Main.BadInput("--memory must be between 2 MiB and 64 GiB, got " + memory);
         if ((mem & 0xFFF) != 0) throw new Main.BadInput("--memory must be a multiple of 4 KiB, got " + memory);
         if (maxSteps < 1) throw new Main.BadInput("--max-steps must be positive, got " + maxSteps);
-        if (!hypervisor.equals("none")) {
-            if (hypervisor.equals("xmhf")) throw new Main.BadInput("--hypervisor xmhf is not available yet in this build (only 'none')");
-            throw new Main.BadInput("unknown hypervisor '" + hypervisor + "' (none or xmhf)");
-        }
+        if (!hypervisor.equals("none") && !hypervisor.equals("xmhf")) throw new Main.BadInput("unknown hypervisor '" + hypervisor + "' (none or xmhf)");
+        boolean xmhf = hypervisor.equals("xmhf");
+        XmhfOptions xmhfOptions = new XmhfOptions();
         String strategy = "random";
         int quantum = MachineConfig.DEFAULT_MAX_QUANTUM;
         boolean pauseYields = true;
@@ -109,7 +111,18 @@ final class RunCommand implements Callable<Integer> {
                         throw new Main.BadInput(e.getMessage());
                     }
                 }
-                default -> throw new Main.BadInput("unknown option '" + k + "' (known: " + String.join(", ", KEYS.keySet()) + ")");
+                default -> {
+                    if (!XmhfOptions.isOption(k)) {
+                        throw new Main.BadInput("unknown option '" + k + "' (known: " + String.join(", ", KEYS.keySet()) + ", and with --hypervisor xmhf: "
+                                + String.join(", ", XmhfOptions.TABLE.stream().map(XmhfOptions.Option::key).toList()) + ")");
+                    }
+                    if (!xmhf) throw new Main.BadInput("option '" + k + "' is an XMHF option: it needs --hypervisor xmhf");
+                    try {
+                        xmhfOptions.set(k, v);
+                    } catch (IllegalArgumentException e) {
+                        throw new Main.BadInput(e.getMessage());
+                    }
+                }
             }
         }
         byte[] bytes = GuestImages.read(image);
@@ -123,6 +136,13 @@ final class RunCommand implements Callable<Integer> {
         OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
         Machine m = new Machine(new MachineConfig(cpus, mem, maxSteps, choices, profile), out);
         for (int i = 0; i < cpus; i++) m.cpu(i).yieldOnPause = pauseYields;
+        if (xmhf) {
+            try {
+                Xmhf.install(m, xmhfOptions, Hypapp.NONE);
+            } catch (IllegalArgumentException e) {
+                throw new Main.BadInput(e.getMessage());
+            }
+        }
         try {
             m.load(img, cmdline);
         } catch (ImageException e) {

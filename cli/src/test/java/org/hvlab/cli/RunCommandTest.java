@@ -38,6 +38,20 @@ class RunCommandTest {
     }
 
     @Test
+    void underXmhfTheGuestPrintsWhatItPrintsOnTheBareMachine() {
+        Result bare = hvlab("run", "--image", "smp", "--cpus", "4", "--seed", "5");
+        Result xmhf = hvlab("run", "--image", "smp", "--cpus", "4", "--seed", "5", "--hypervisor", "xmhf");
+        assertEquals(0, xmhf.status(), xmhf.err());
+        assertEquals(bare.out(), xmhf.out());
+    }
+
+    @Test
+    void xmhfOptionsAreTakenWithTheHypervisor() {
+        Result r = hvlab("run", "--image", "hello", "--hypervisor", "xmhf", "--set", "virtual-nmis=false", "--set", "nmi-inject-at=arrival");
+        assertEquals(0, r.status(), r.err());
+    }
+
+    @Test
     void summaryJsonHasVerdictStepsAndCpus(@TempDir Path dir) throws Exception {
         Path s = dir.resolve("s.json");
         Result r = hvlab("run", "--image", "smp", "--cpus", "3", "--seed", "7", "--summary", s.toString());
@@ -71,6 +85,9 @@ class RunCommandTest {
                 {"run", "--image", "hello", "--set", "novalue"},
                 {"run", "--image", "hello", "--set", "profile=pentium"},
                 {"run", "--image", "hello", "--hypervisor", "kvm"},
+                {"run", "--image", "hello", "--set", "virtual-nmis=false"},
+                {"run", "--image", "hello", "--hypervisor", "xmhf", "--set", "virtual-nmis=maybe"},
+                {"run", "--image", "hello", "--hypervisor", "xmhf", "--memory", "8M"},
                 {"run", "--image", dir.resolve("missing.elf").toString()},
                 {"run", "--image", junk.toString()},
                 {"run", "--image", "hello", "--frobnicate"},
