@@ -30,7 +30,7 @@
 #   nmi exit from hlt: reason=0 qual=0 info=0x80000202 rip=nx_hlt+11 act=1 intr=0x0
 #   host nmi blocked after nmi exit: before-iret=0 after-iret=1
 #   nmi exit from hlt, virtual-nmi blocked: reason=0 qual=0 info=0x80000202 rip=nx_hlt+11 act=1 intr=0x8
-#   injection > nmi window > nmi exiting: reason=8 qual=0 rip=guest_db+0 pending=1 host-nmis=2
+#   injection > nmi window > nmi exiting: reason=8 qual=0 rip=guest_db+0 pending=1 host-nmis=1 after-iret=2
 #   inject nmi into nmi-blocked guest, virtual-nmis=0: reason=18 qual=0 rip=guest_nmi+1 intr=0x8
 #   guest iret, nmi exiting + virtual nmis: reason=18 qual=0 rip=gi_iret_done+0 intr=0x0
 #   guest iret, nmi exiting only: reason=18 qual=0 rip=gi_iret_done+0 intr=0x8
@@ -121,9 +121,11 @@ _start:
 
         # ---- priority: injected #DB, then NMI window, with an NMI pending all along ----
         # The host is NMI-blocked again (the exit above was caused by an NMI), so a self-NMI
-        # stays pending (host_nmi_count stays 1) into the VM entry. With "virtual NMIs" the
-        # guest does not block real NMIs, yet the NMI-window exit wins; it is not caused by the
-        # NMI, so afterwards the host is not NMI-blocked and takes the NMI (count 2).
+        # stays pending (host_nmi_count stays 1) into the VM entry. The entry leaves that
+        # blocking as it is (VMX-FACTS.md: only IRET ends it, "VMRESUME does not unblock"), so
+        # the pending NMI causes no NMI exit: the injected #DB is delivered and the NMI-window
+        # exit follows. The host is still NMI-blocked after that exit (count 1) and takes the
+        # pending NMI at its own IRET (count 2).
         call    send_self_nmi
         mov     $SETTLE_SPINS, %ecx
         call    spin
@@ -141,7 +143,9 @@ _start:
         SHOW_DEC qual, F_EXIT_QUAL, 0
         SHOW_RIP guest_db, 0
         SHOW_VAL pending, %r12, 1
-        SHOW_VAL host-nmis, host_nmi_count(%rip), 2
+        SHOW_VAL host-nmis, host_nmi_count(%rip), 1
+        call    self_iret
+        SHOW_VAL after-iret, host_nmi_count(%rip), 2
         ENDL
 
         # ---- NMI injection with "virtual NMIs" = 0 into a guest blocked by NMI ----

@@ -43,7 +43,7 @@ class VmxFactsGuestTest {
                 nmi exit from hlt: reason=0 qual=0 info=0x80000202 rip=nx_hlt+11 act=1 intr=0x0
                 host nmi blocked after nmi exit: before-iret=0 after-iret=1
                 nmi exit from hlt, virtual-nmi blocked: reason=0 qual=0 info=0x80000202 rip=nx_hlt+11 act=1 intr=0x8
-                injection > nmi window > nmi exiting: reason=8 qual=0 rip=guest_db+0 pending=1 host-nmis=2
+                injection > nmi window > nmi exiting: reason=8 qual=0 rip=guest_db+0 pending=1 host-nmis=1 after-iret=2
                 inject nmi into nmi-blocked guest, virtual-nmis=0: reason=18 qual=0 rip=guest_nmi+1 intr=0x8
                 guest iret, nmi exiting + virtual nmis: reason=18 qual=0 rip=gi_iret_done+0 intr=0x0
                 guest iret, nmi exiting only: reason=18 qual=0 rip=gi_iret_done+0 intr=0x8
