@@ -7,8 +7,9 @@
 # is still inside its NMI handler breaks exactly this (seed 000's hole: XMHF without virtual
 # NMIs), and the handler below notices.
 #
-#   CPU 0 (victim): its NMI handler marks itself busy, counts, spins a while (so NMIs arrive
-#     while it runs), clears the mark and IRETs. Entering while marked busy counts as nested.
+#   CPU 0 (victim): its NMI handler marks itself busy, counts, executes a CPUID, spins a while
+#     (so NMIs arrive while it runs), clears the mark and IRETs. Entering while marked busy
+#     counts as nested. Its main loop executes CPUID between PAUSEs.
 #   CPU 1 (attacker): sends FLOOD_COUNT NMI IPIs to CPU 0, each once the ICR is idle again.
 #   CPUs 2.. with the command line "mtrr": write IA32_MTRR_PHYSBASE5/PHYSMASK5 (0x20A/0x20B,
 #     unused by the boot firmware) again and again until the attacker is done. Under XMHF each
@@ -53,7 +54,7 @@ _start:
         PRINT_DEC %rax
         PRINT   "\n"
         EXIT    1
-1:      cmpl    $0x7274746D, BI_CMDLINE(%rbx)   # "mtrr": the other CPUs write MTRRs
+1:      cmpl    $0x7272746D, BI_CMDLINE(%rbx)   # "mtrr": the other CPUs write MTRRs
         jne     2f
         movl    $1, mtrr_storm(%rip)
 2:      call    exc_install_stubs
@@ -74,12 +75,16 @@ _start:
         PRINT   "nmiflood: CPUs did not start\n"
         EXIT    1
 4:      movl    $1, go(%rip)
-        # wait for the attacker; the victim's own work is just this loop
-        mov     $(TIMEOUT_SPINS * 8), %ecx
+        # wait for the attacker; the victim's own work is this loop, with a CPUID now and then
+        # (a hypervisor intercepts CPUID, so the victim leaves and re-enters its guest often,
+        # as a real kernel does)
+        mov     $(TIMEOUT_SPINS * 8), %r12d
 5:      cmpl    $0, attacker_done(%rip)
         jne     6f
+        xor     %eax, %eax
+        cpuid
         pause
-        dec     %ecx
+        dec     %r12d
         jnz     5b
         PRINT   "nmiflood: attacker did not finish\n"
         EXIT    1
@@ -120,6 +125,14 @@ nmi_handler:
         lock incl nested(%rip)
 1:      movl    $1, in_handler(%rip)
         lock incl received(%rip)
+        push    %rbx
+        push    %rcx
+        push    %rdx
+        xor     %eax, %eax                      # one CPUID inside the handler too (an exit while
+        cpuid                                   # NMI-blocked: where direct injection bites)
+        pop     %rdx
+        pop     %rcx
+        pop     %rbx
         mov     $HANDLER_SPINS, %eax
 2:      dec     %eax
         jnz     2b

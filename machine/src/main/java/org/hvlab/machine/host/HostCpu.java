@@ -96,7 +96,8 @@ public final class HostCpu {
         else sb.append("host running");
         if (!held.isEmpty()) sb.append(", holding ").append(held.stream().map(SpinLock::name).toList());
         if (awaited != null && awaited.owner != null) sb.append(", awaiting ").append(awaited.name).append(" held by CPU ").append(awaited.owner.index());
-        if (cpu.nmiBlocked) sb.append(", host NMIs blocked");
+        if (cpu.nmiBlocked) sb.append(inGuest ? ", NMIs blocked" : ", host NMIs blocked");
+        if (cpu.nmiPending) sb.append(", an NMI pending");
         return sb.toString();
     }
 

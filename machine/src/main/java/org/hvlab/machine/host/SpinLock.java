@@ -15,7 +15,7 @@ public final class SpinLock {
     }
 
     public void lock(HostCpu cpu) {
-        cpu.spinUntil(() -> owner == null, "lock " + name + (owner == null ? "" : " (held by CPU " + owner.index() + ")"), this);
+        cpu.spinUntil(() -> owner == null, "lock " + name, this); // the report names the holder at the time
         owner = cpu;
         cpu.held.add(this);
     }

@@ -68,6 +68,9 @@ public final class InterceptHandler {
         if (nmiExit) smp.handleNmi(v);
         else dispatch(v, reason);
         smp.enableNmiHandling(v);
+        // seed 000's XMHF (no virtual NMIs) cleared the guest's interruptibility on every entry:
+        // a guest inside its NMI handler is NMI-unblocked again after any exit
+        if (!options.virtualNmis()) v.vmcs.write(GUEST_INTERRUPTIBILITY, v.vmcs.read(GUEST_INTERRUPTIBILITY) & ~8L);
         v.vmcs.put(c);
     }
 

@@ -89,6 +89,7 @@ public final class VmcsSetup {
             }
         }
         setBit(c, bm + 2048, X2APIC_ICR);
+        w(c, MSR_BITMAP, bm);
         // EFER and PAT switch through the MSR lists (XMHF-FACTS.md "partition")
         long guest = mem.guestMsrArea(cpu), host = mem.hostMsrArea(cpu);
         for (int i = 0; i < MSR_LIST.length; i++) {

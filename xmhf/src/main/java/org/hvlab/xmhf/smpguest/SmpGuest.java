@@ -90,15 +90,19 @@ public final class SmpGuest {
         v.nmiHandlingDisabled = true;
     }
 
-    /** Re-enables NMI handling and handles, one by one, the NMIs that arrived meanwhile. */
+    /**
+     * Re-enables NMI handling and handles, one by one, the NMIs that arrived meanwhile: each with
+     * handling enabled (a new NMI during it is handled at once), counted off once it is done.
+     */
     public void enableNmiHandling(Vcpu v) {
         while (v.nmiVisited != 0) {
-            v.nmiVisited--;
             v.nmiHandlingDisabled = false;
             handleNmi(v);
             v.nmiHandlingDisabled = true;
+            v.nmiVisited--;
             if (v.nmiVisited < 0) {
-                throw v.cpu.halt(v.prefix() + "HALT; NMI visited counter underflow 0x" + Integer.toHexString(v.nmiVisited));
+                // only a re-entrant enable (bug 113) counts one NMI off twice
+                throw v.cpu.halt(String.format("%sHALT; NMI visited counter underflow 0x%08x", v.prefix(), v.nmiVisited));
             }
         }
         v.nmiHandlingDisabled = false;
@@ -165,7 +169,12 @@ public final class SmpGuest {
     /** Stops every other CPU at an NMI; returns with all of them quiesced and the locks held. */
     public void quiesce(Vcpu v) {
         HostCpu c = v.cpu;
+        // another CPU may be quiescing: it waits for this CPU's NMI, so NMIs are handled (not
+        // deferred) while this CPU waits for the quiesce lock
+        boolean deferred = v.nmiHandlingDisabled;
+        if (deferred) enableNmiHandling(v);
         quiesceLock.lock(c);
+        if (deferred) disableNmiHandling(v);
         eptLock.lock(c);
         printfLock.lock(c);
         v.quiesced = true;
@@ -202,8 +211,16 @@ public final class SmpGuest {
         quiesceLock.unlock(c);
     }
 
+    /**
+     * A quiesce request: count in, wait for the resume signal, count out, clear quiesced. Any
+     * other NMI meanwhile waits (visited counter) as it would on XMHF, where this runs in the
+     * NMI handler with NMIs blocked: handled between "count out" and "clear quiesced", the next
+     * quiesce's NMI would be taken for a guest NMI and that quiesce would never complete.
+     */
     private void quiesceParticipate(Vcpu v) {
         HostCpu c = v.cpu;
+        boolean deferring = v.nmiHandlingDisabled;
+        v.nmiHandlingDisabled = true;
         v.quiesced = true;
         quiesceCounterLock.lock(c);
         quiesceCounter.incrementAndGet(c);
@@ -215,6 +232,7 @@ public final class SmpGuest {
         resumeCounter.incrementAndGet(c);
         quiesceCounterLock.unlock(c);
         v.quiesced = false;
+        v.nmiHandlingDisabled = deferring;
     }
 
     /** The quiescing CPU changed EPT01: the others execute INVEPT before they resume. */

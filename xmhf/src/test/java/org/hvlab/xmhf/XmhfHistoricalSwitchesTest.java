@@ -1,0 +1,88 @@
+package org.hvlab.xmhf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.hvlab.machine.Machine;
+import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.Outcome;
+import org.hvlab.machine.RunResult;
+import org.hvlab.machine.boot.ImageException;
+import org.hvlab.machine.sched.SeededRandom;
+import org.hvlab.xmhf.hypapp.Hypapp;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Issue 4 "Verification": each historical switch (XmhfOptions, XMHF-FACTS.md "Bugs to replay")
+ * produces its failure deterministically in a pinned seed, and the default configuration does
+ * not fail over many seeds of the same workloads. The workload is the nmiflood guest: an NMI
+ * flood against a handler that detects re-entry, on 2 CPUs, or on 4 CPUs with two of them
+ * writing MTRRs all the while (each write quiesces every CPU), at a small scheduler quantum so
+ * CPUs interleave finely.
+ */
+class XmhfHistoricalSwitchesTest {
+    record Run(RunResult result, String guest) {}
+
+    static Run flood(int cpus, long seed, String... options) {
+        XmhfOptions o = new XmhfOptions();
+        for (int i = 0; i < options.length; i += 2) o.set(options[i], options[i + 1]);
+        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, 30_000_000L, new SeededRandom(seed, 20)), null);
+        Xmhf.install(m, o, Hypapp.NONE);
+        try {
+            m.load(XmhfRuns.image("nmiflood"), cpus > 2 ? "mtrr" : "");
+        } catch (ImageException e) {
+            throw new IllegalStateException(e);
+        }
+        return new Run(m.run(), m.serial().guestText());
+    }
+
+    @Test
+    void defaultConfigurationSurvivesFloodsAndQuiesceStorms() {
+        for (long seed = 1; seed <= 12; seed++) {
+            Run r = flood(4, seed);
+            assertEquals(Outcome.EXITED, r.result().outcome(), "4 CPUs, seed " + seed + ": " + r.result().message());
+            assertEquals(0, r.result().exitStatus(), r.guest());
+            assertTrue(r.guest().endsWith("nested=0\nnmiflood: ok\n"), r.guest());
+        }
+        for (long seed = 1; seed <= 8; seed++) {
+            Run r = flood(2, seed);
+            assertEquals(0, r.result().exitStatus(), "2 CPUs, seed " + seed + ": " + r.result().message() + r.guest());
+        }
+    }
+
+    @Test
+    void seed000NoVirtualNmisInjectsIntoTheGuestsNmiHandler() {
+        Run r = flood(2, 1, XmhfOptions.VIRTUAL_NMIS, "false");
+        assertEquals(3, r.result().exitStatus(), r.guest());
+        assertTrue(r.guest().contains("nmiflood: FAILED, NMI handler re-entered"), r.guest());
+    }
+
+    @Test
+    void seed001DecidingAtArrivalInjectsIntoAnNmiBlockedGuest() {
+        // without a PAL to land in (issue 6), the NMI queued at arrival meets the guest's
+        // virtual-NMI blocking: the entry that injects it fails (SDM Vol.3C 26.3.1.5)
+        Run r = flood(2, 1, XmhfOptions.NMI_INJECT_AT, "arrival");
+        assertEquals(Outcome.HYPERVISOR_HALT, r.result().outcome(), r.result().message());
+        assertTrue(r.result().message().contains("VM-entry failure: exit reason 0x80000021"), r.result().message());
+    }
+
+    @ParameterizedTest(name = "{0}={1}, seed {2}")
+    @CsvSource(delimiter = '|', value = {
+            // bug 018: the resume signal before the flag: a resumed CPU re-enters quiesce
+            "endquiesce-clear-flag-first | false | 1 | DEADLOCK | waiting for the resume signal (quiesced)",
+            // bug 018: no IRET after an NMI exit: the CPU's NMIs stay blocked, the next quiesce never completes
+            "iret-after-nmi-exit | false | 2 | DEADLOCK | host NMIs blocked, an NMI pending",
+            // bug 024: the quiescing CPU keeps the printf lock while a CPU must print before its NMI check
+            "quiesce-releases-printf-lock | false | 1 | DEADLOCK | waiting for lock printf",
+            // bug 113: the NMI handler's re-entrant enable counts one NMI off twice
+            "deferred-nmi-reentrant-enable | true | 3 | HYPERVISOR_HALT | NMI visited counter underflow 0xffffffff"})
+    void historicalSwitchFailsInItsPinnedSeed(String option, String value, long seed, Outcome outcome, String signature) {
+        Run r = flood(4, seed, option, value);
+        assertEquals(outcome, r.result().outcome(), r.result().message());
+        assertTrue(r.result().message().contains(signature), r.result().message());
+        Run again = flood(4, seed, option, value);
+        assertEquals(r.result().message(), again.result().message(), "the same seed fails the same way");
+    }
+}
