@@ -247,7 +247,8 @@ public final class InterceptHandler {
         int msr = (int) cpu.r[Cpu.RCX];
         long val = (cpu.r[Cpu.RDX] << 32) | (cpu.r[Cpu.RAX] & 0xFFFFFFFFL);
         if (msr == VmcsSetup.X2APIC_ICR) {
-            if (!smp.interceptIcr(v, (int) val, (int) (val >>> 32))) {
+            // only an x2APIC has this MSR (#GP otherwise, from the hardware below)
+            if (!v.cpu.apic().x2apic() || !smp.interceptIcr(v, (int) val, (int) (val >>> 32))) {
                 try {
                     v.cpu.wrmsr(msr, val);
                 } catch (HostFault e) {
