@@ -68,6 +68,7 @@ public final class XmhfOptions {
             throw new IllegalArgumentException("XMHF option " + key + " takes " + String.join(" or ", o.values()) + ", not '" + value + "'");
         }
         values.put(key, value);
+        refresh();
         return this;
     }
 
@@ -81,12 +82,25 @@ public final class XmhfOptions {
         return Boolean.parseBoolean(get(key));
     }
 
-    public boolean virtualNmis() { return flag(VIRTUAL_NMIS); }
-    public boolean injectAtArrival() { return get(NMI_INJECT_AT).equals("arrival"); }
-    public boolean endQuiesceClearsFlagFirst() { return flag(ENDQUIESCE_CLEAR_FLAG_FIRST); }
-    public boolean iretAfterNmiExit() { return flag(IRET_AFTER_NMI_EXIT); }
-    public boolean quiesceReleasesPrintfLock() { return flag(QUIESCE_RELEASES_PRINTF_LOCK); }
-    public boolean deferredNmiReentrant() { return flag(DEFERRED_NMI_REENTRANT); }
+    // read on every VM exit: kept as fields, refreshed by set()
+    private boolean virtualNmis = true, injectAtArrival, endQuiesceClearsFlagFirst = true, iretAfterNmiExit = true,
+            quiesceReleasesPrintfLock = true, deferredNmiReentrant;
+
+    private void refresh() {
+        virtualNmis = flag(VIRTUAL_NMIS);
+        injectAtArrival = get(NMI_INJECT_AT).equals("arrival");
+        endQuiesceClearsFlagFirst = flag(ENDQUIESCE_CLEAR_FLAG_FIRST);
+        iretAfterNmiExit = flag(IRET_AFTER_NMI_EXIT);
+        quiesceReleasesPrintfLock = flag(QUIESCE_RELEASES_PRINTF_LOCK);
+        deferredNmiReentrant = flag(DEFERRED_NMI_REENTRANT);
+    }
+
+    public boolean virtualNmis() { return virtualNmis; }
+    public boolean injectAtArrival() { return injectAtArrival; }
+    public boolean endQuiesceClearsFlagFirst() { return endQuiesceClearsFlagFirst; }
+    public boolean iretAfterNmiExit() { return iretAfterNmiExit; }
+    public boolean quiesceReleasesPrintfLock() { return quiesceReleasesPrintfLock; }
+    public boolean deferredNmiReentrant() { return deferredNmiReentrant; }
 
     /** The options that differ from their defaults, for summaries. */
     public Map<String, String> changed() {

@@ -89,6 +89,46 @@ public final class HostBridge {
         return result();
     }
 
+    /**
+     * VMREADs of many fields, as if executed one after another (each VMsucceed), without the
+     * flag updates in between; returns the first failure's result (the rest are not read).
+     */
+    public int vmreadAll(int[] encodings, long[] out) {
+        rootChecks();
+        Vmcs v = c.vmx.current;
+        if (v == null) return FAIL_INVALID;
+        for (int i = 0; i < encodings.length; i++) {
+            org.hvlab.machine.vmx.VmcsField f = ops.field(encodings[i]);
+            if (f == null) {
+                v.set(VmxOps.VM_INSTRUCTION_ERROR, VmxOps.UNSUPPORTED_FIELD);
+                return VmxOps.UNSUPPORTED_FIELD;
+            }
+            long val = v.get(f.encoding());
+            out[i] = (encodings[i] & 1) != 0 ? val >>> 32 : val;
+        }
+        return SUCCEED;
+    }
+
+    /** VMWRITEs of many fields, as {@link #vmreadAll} reads them. */
+    public int vmwriteAll(int[] encodings, long[] values) {
+        rootChecks();
+        Vmcs v = c.vmx.current;
+        if (v == null) return FAIL_INVALID;
+        for (int i = 0; i < encodings.length; i++) {
+            org.hvlab.machine.vmx.VmcsField f = ops.field(encodings[i]);
+            int error = f == null ? VmxOps.UNSUPPORTED_FIELD
+                    : f.readOnly() && !c.profile.vmwriteAnyField() ? VmxOps.VMWRITE_READ_ONLY : 0;
+            if (error != 0) {
+                v.set(VmxOps.VM_INSTRUCTION_ERROR, error);
+                return error;
+            }
+            long val = values[i];
+            if ((encodings[i] & 1) != 0) val = (v.get(f.encoding()) & 0xFFFFFFFFL) | (val << 32);
+            v.set(f.encoding(), val);
+        }
+        return SUCCEED;
+    }
+
     public int vmwrite(long encoding, long value) {
         rootChecks();
         ops.vmwrite(c.vmx.current, encoding, value);

@@ -131,7 +131,7 @@ public final class Msrs {
             case IA32_PAT -> pat = nv;
             case IA32_EFER -> {
                 c.efer = (nv & ~Cpu.EFER_LMA) | (cur & Cpu.EFER_LMA); // LMA is the processor's (SDM Vol.3A 2.2.1)
-                c.flushTlb(); // NXE changes what the page tables mean
+                if (((nv ^ cur) & Cpu.EFER_NXE) != 0) c.flushTlb(); // NXE changes what the page tables mean
             }
             case IA32_STAR -> star = nv;
             case IA32_LSTAR -> lstar = nv;

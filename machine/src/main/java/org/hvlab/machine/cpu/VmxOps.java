@@ -339,7 +339,7 @@ final class VmxOps {
     }
 
     /** The field a VMREAD/VMWRITE names, or null if unsupported (SDM 25.11.2). */
-    private VmcsField field(long encoding) {
+    VmcsField field(long encoding) {
         if ((encoding >>> 32) != 0) return null;
         int enc = (int) encoding;
         VmcsField f = VmcsFields.byEncoding(enc & ~1);

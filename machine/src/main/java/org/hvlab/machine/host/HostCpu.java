@@ -221,31 +221,14 @@ public final class HostCpu {
      * so no other CPU runs in between. A field the profile does not support is a hypervisor bug.
      */
     public void vmreadAll(int[] encodings, long[] values) {
-        yieldPoint();
-        for (int i = 0; i < encodings.length; i++) {
-            int r;
-            try {
-                r = hw.vmread(encodings[i], readOut);
-            } catch (CpuFault f) {
-                throw new HostFault("CPU " + cpu.index + ": VMREAD raised " + f.getMessage());
-            }
-            if (r != 0) throw new HostFault(String.format("CPU %d: VMREAD 0x%04x: %s", cpu.index, encodings[i], VmxResult.of(r)));
-            values[i] = readOut[0];
-        }
+        int r = op("VMREAD", () -> hw.vmreadAll(encodings, values));
+        if (r != 0) throw new HostFault(String.format("CPU %d: VMREAD of the copy's fields: %s", cpu.index, VmxResult.of(r)));
     }
 
     /** VMWRITEs of many fields as one operation (the software-VMCS "put"). */
     public void vmwriteAll(int[] encodings, long[] values) {
-        yieldPoint();
-        for (int i = 0; i < encodings.length; i++) {
-            int r;
-            try {
-                r = hw.vmwrite(encodings[i], values[i]);
-            } catch (CpuFault f) {
-                throw new HostFault("CPU " + cpu.index + ": VMWRITE raised " + f.getMessage());
-            }
-            if (r != 0) throw new HostFault(String.format("CPU %d: VMWRITE 0x%04x: %s", cpu.index, encodings[i], VmxResult.of(r)));
-        }
+        int r = op("VMWRITE", () -> hw.vmwriteAll(encodings, values));
+        if (r != 0) throw new HostFault(String.format("CPU %d: VMWRITE of the copy's fields: %s", cpu.index, VmxResult.of(r)));
     }
 
     public VmxResult invept(long type, long eptp) { return VmxResult.of(op("INVEPT", () -> hw.invept(type, eptp))); }

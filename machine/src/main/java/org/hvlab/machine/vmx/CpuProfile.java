@@ -95,6 +95,11 @@ public final class CpuProfile {
         this.msrs = msrs;
         this.eferWritable = msrs.get(IA32_EFER).writable();
         this.choices = choices;
+        for (MsrSpec m : msrs.values()) {
+            int i = m.index();
+            if (i >= 0 && i < 0x2000) lowSpecs[i] = m;
+            else if (i - 0xC0000000 >= 0 && i - 0xC0000000 < 0x2000) highSpecs[i - 0xC0000000] = m;
+        }
         for (int i = 0; i < vmxCaps.length; i++) {
             MsrSpec m = msrs.get(IA32_VMX_BASIC + i);
             vmxCaps[i] = m == null ? 0 : m.value();
@@ -205,8 +210,14 @@ public final class CpuProfile {
 
     /** The MSR behaviour table's line for an MSR, or null when the processor has no such MSR. */
     public MsrSpec msrSpec(int index) {
+        if (index >= 0 && index < 0x2000) return lowSpecs[index];
+        int hi = index - 0xC0000000;
+        if (hi >= 0 && hi < 0x2000) return highSpecs[hi];
         return msrs.get(index);
     }
+
+    /** The table by index for the two usual MSR ranges (VM entries and exits look MSRs up every time). */
+    private final MsrSpec[] lowSpecs = new MsrSpec[0x2000], highSpecs = new MsrSpec[0x2000];
 
     /** The whole MSR behaviour table, in index order. */
     public Collection<MsrSpec> msrTable() {

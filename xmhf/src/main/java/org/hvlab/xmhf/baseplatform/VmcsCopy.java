@@ -2,8 +2,6 @@ package org.hvlab.xmhf.baseplatform;
 
 import static org.hvlab.xmhf.baseplatform.Fields.*;
 
-import java.util.HashMap;
-import java.util.Map;
 import org.hvlab.machine.host.HostCpu;
 
 /**
@@ -33,10 +31,12 @@ public final class VmcsCopy {
             EXIT_REASON, EXIT_QUALIFICATION, EXIT_INTERRUPTION_INFO, EXIT_INTERRUPTION_ERROR_CODE, IDT_VECTORING_INFO,
             IDT_VECTORING_ERROR_CODE, EXIT_INSTRUCTION_LENGTH, GUEST_LINEAR_ADDRESS, GUEST_PHYSICAL_ADDRESS};
     private static final int[] ALL = concat(WRITABLE, READ_ONLY);
-    private static final Map<Integer, Integer> INDEX = new HashMap<>();
+    /** Slot of each field by encoding (an array: the copy is read on every intercept). */
+    private static final short[] INDEX = new short[0x7000];
 
     static {
-        for (int i = 0; i < ALL.length; i++) INDEX.put(ALL[i], i);
+        java.util.Arrays.fill(INDEX, (short) -1);
+        for (int i = 0; i < ALL.length; i++) INDEX[ALL[i]] = (short) i;
     }
 
     private final long[] values = new long[ALL.length];
@@ -72,8 +72,8 @@ public final class VmcsCopy {
     }
 
     private static int slot(int encoding) {
-        Integer i = INDEX.get(encoding);
-        if (i == null) throw new IllegalArgumentException(String.format("VMCS field 0x%04x is not in XMHF's copy", encoding));
+        int i = encoding >= 0 && encoding < INDEX.length ? INDEX[encoding] : -1;
+        if (i < 0) throw new IllegalArgumentException(String.format("VMCS field 0x%04x is not in XMHF's copy", encoding));
         return i;
     }
 
