@@ -12,6 +12,8 @@
 #   CPU 1 up\n ... CPU N-1 up\n        one line per AP, APIC IDs ascending
 #   smp: all N CPUs up\n
 # e.g. with 4 CPUs: "CPU 1 up", "CPU 2 up", "CPU 3 up", "smp: all 4 CPUs up".
+# With the command line "x2apic" the BSP switches its APIC to x2APIC mode first and sends
+# INIT-SIPI-SIPI through the x2APIC ICR (MSR 0x830); the output is the same.
 # Exit status 0. Failures (exit 1), one line each:
 #   smp: timeout, up=0x<bitmap as 16 hex digits>     not all APs checked in in time
 #   smp: unsupported CPU count N (1..64)
@@ -44,7 +46,10 @@ _start:
 
         cmp     $1, %ebx
         je      2f
-        xor     %esi, %esi
+        cmpl    $0x70613278, BI_CMDLINE(%rdi)   # "x2ap(ic)": start the APs through the x2APIC ICR
+        jne     1f
+        call    apic_enable_x2apic
+1:      xor     %esi, %esi
         mov     $ICR_ALL_BUT_SELF, %edi
         call    smp_start_aps
 

@@ -33,6 +33,14 @@ class GuestsTest {
     }
 
     @Test
+    void smpStartsApsThroughTheX2apicIcrToo() {
+        var r = Guests.run("smp", 4, 7, "x2apic");
+        assertEquals("CPU 1 up\nCPU 2 up\nCPU 3 up\nsmp: all 4 CPUs up\n", r.serial());
+        assertTrue(r.machine().cpu(0).apic.x2apic(), "the BSP's APIC is in x2APIC mode");
+        assertTrue(!r.machine().cpu(1).apic.x2apic(), "the APs' APICs came out of INIT in xAPIC mode");
+    }
+
+    @Test
     void smpAppsRunInRealProtectedAndLongMode() {
         var r = Guests.run("smp", 4, 3, "");
         assertTrue(r.result().passed());

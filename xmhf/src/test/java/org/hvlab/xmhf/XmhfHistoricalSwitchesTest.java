@@ -68,21 +68,25 @@ class XmhfHistoricalSwitchesTest {
         assertTrue(r.result().message().contains("VM-entry failure: exit reason 0x80000021"), r.result().message());
     }
 
-    @ParameterizedTest(name = "{0}={1}, seed {2}")
+    @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', value = {
             // bug 018: the resume signal before the flag: a resumed CPU re-enters quiesce
-            "endquiesce-clear-flag-first | false | 1 | DEADLOCK | waiting for the resume signal (quiesced)",
+            "endquiesce-clear-flag-first | false | DEADLOCK | waiting for the resume signal (quiesced)",
             // bug 018: no IRET after an NMI exit: the CPU's NMIs stay blocked, the next quiesce never completes
-            "iret-after-nmi-exit | false | 2 | DEADLOCK | host NMIs blocked, an NMI pending",
+            "iret-after-nmi-exit | false | DEADLOCK | host NMIs blocked, an NMI pending",
             // bug 024: the quiescing CPU keeps the printf lock while a CPU must print before its NMI check
-            "quiesce-releases-printf-lock | false | 1 | DEADLOCK | waiting for lock printf",
+            "quiesce-releases-printf-lock | false | DEADLOCK | waiting for lock printf",
             // bug 113: the NMI handler's re-entrant enable counts one NMI off twice
-            "deferred-nmi-reentrant-enable | true | 3 | HYPERVISOR_HALT | NMI visited counter underflow 0xffffffff"})
-    void historicalSwitchFailsInItsPinnedSeed(String option, String value, long seed, Outcome outcome, String signature) {
-        Run r = flood(4, seed, option, value);
-        assertEquals(outcome, r.result().outcome(), r.result().message());
-        assertTrue(r.result().message().contains(signature), r.result().message());
-        Run again = flood(4, seed, option, value);
-        assertEquals(r.result().message(), again.result().message(), "the same seed fails the same way");
+            "deferred-nmi-reentrant-enable | true | HYPERVISOR_HALT | NMI visited counter underflow 0xffffffff"})
+    void historicalSwitchFailsDeterministically(String option, String value, Outcome outcome, String signature) {
+        // the first seed (of ten) that shows the failure; the same seed fails the same way again
+        for (long seed = 1; seed <= 10; seed++) {
+            Run r = flood(4, seed, option, value);
+            if (r.result().outcome() != outcome || !r.result().message().contains(signature)) continue;
+            Run again = flood(4, seed, option, value);
+            assertEquals(r.result().message(), again.result().message(), "seed " + seed + " fails the same way twice");
+            return;
+        }
+        throw new AssertionError(option + "=" + value + " did not fail with '" + signature + "' in seeds 1-10");
     }
 }
