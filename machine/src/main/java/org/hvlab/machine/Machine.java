@@ -123,8 +123,17 @@ public final class Machine implements Platform, Scheduler.Target {
     }
 
     public RunResult run() {
+        return run(t -> t);
+    }
+
+    /**
+     * Runs under a driver that wraps this machine as the scheduler's target (an exploration
+     * run injects NMIs at its boundaries and watches for a stuck guest); the driver may end the
+     * run with {@link #finishDriven}.
+     */
+    public RunResult run(java.util.function.UnaryOperator<Scheduler.Target> driver) {
         try {
-            scheduler.run(this, config.maxSteps());
+            scheduler.run(driver.apply(this), config.maxSteps());
         } catch (RuntimeException | StackOverflowError e) {
             simulatorError("scheduler", e);
         }
@@ -145,6 +154,11 @@ public final class Machine implements Platform, Scheduler.Target {
         }
         int status = outcome == Outcome.EXITED ? exitStatus : outcome.exitStatus;
         return new RunResult(outcome, status, message, steps(), reports);
+    }
+
+    /** A driver's verdict (an oracle saw the run fail): ends the run like any other verdict. */
+    public void finishDriven(Outcome o, String msg) {
+        finish(o, o.exitStatus, msg);
     }
 
     private void finish(Outcome o, int status, String msg) {

@@ -10,7 +10,9 @@ public enum Outcome {
     SHUTDOWN(101, "triple fault or shutdown"),
     DEADLOCK(102, "deadlock: no CPU can make progress"),
     HYPERVISOR_HALT(103, "hypervisor halt"),
-    SIMULATOR_ERROR(104, "simulator error");
+    SIMULATOR_ERROR(104, "simulator error"),
+    /** Only exploration runs end this way: an oracle judged the guest stuck (no progress, or an IRETQ to itself). */
+    GUEST_STUCK(105, "guest stuck");
 
     public final int exitStatus;
     public final String meaning;

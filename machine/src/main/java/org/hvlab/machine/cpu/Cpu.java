@@ -323,6 +323,21 @@ public final class Cpu {
         writePhys(translate(la, access, perm), size, v);
     }
 
+    /**
+     * The quadword at linear address {@code la} as this CPU sees it now, or -1 when it is not
+     * mapped or not RAM; it changes nothing (no accessed bits, TLB, faults or exits), so
+     * oracles and reports can look without disturbing the run.
+     */
+    public long readLinQuietly(long la) {
+        long v = 0;
+        for (int k = 0; k < 8; k++) {
+            long pa = paging.peek(la + k);
+            if (pa < 0 || !mem.isRam(pa)) return -1;
+            v |= (long) mem.read8(pa) << (8 * k);
+        }
+        return v;
+    }
+
     /** Physical read: RAM, this CPU's xAPIC page, or all ones for nothing. */
     public long readPhys(long pa, int size) {
         if (apic.mmioHit(pa)) return apic.mmioRead(pa, size);

@@ -105,6 +105,22 @@ final class Ept {
 
     private final long[] walkAddrs = new long[4];
 
+    /** The physical address EPT maps {@code gpa} to, or -1: a read-only walk (no A/D flags, no caching, no exits). */
+    long peek(long gpa) {
+        long table = ep4ta(c.vmx.eptp);
+        for (int level = 4; level >= 1; level--) {
+            int shift = 12 + 9 * (level - 1);
+            long e = c.mem.read64(table + ((gpa >>> shift) & 0x1FF) * 8);
+            if ((e & 7) == 0) return -1;
+            if (level == 1 || ((e & (1 << 7)) != 0 && level <= 3)) {
+                long mask = (1L << shift) - 1;
+                return (e & 0x000F_FFFF_FFFF_F000L & ~mask) | (gpa & mask);
+            }
+            table = e & 0x000F_FFFF_FFFF_F000L;
+        }
+        return -1;
+    }
+
     /** The EPT memory type of the leaf that maps {@code gpa} (bits 5:3), or -1 if it is not mapped. */
     int memoryType(long gpa) {
         long table = ep4ta(c.vmx.eptp);

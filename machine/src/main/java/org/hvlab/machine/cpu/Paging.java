@@ -156,6 +156,58 @@ final class Paging {
         return pa;
     }
 
+    /**
+     * The physical address of {@code la} as the current paging (and EPT) maps it, or -1: a
+     * read-only walk without accessed/dirty updates, TLB fills, faults or exits, for observers
+     * (oracles, reports) that must not change the run they look at.
+     */
+    long peek(long la) {
+        boolean ept = c.vmx.nonRoot && c.vmx.ept;
+        if ((c.cr0 & Cpu.CR0_PG) == 0) return peekGpa(la & 0xFFFFFFFFL, ept);
+        long pageMask;
+        long e;
+        if ((c.cr4 & Cpu.CR4_PAE) == 0) {
+            long pde = peekEntry((c.cr3 & 0xFFFFF000L) + ((la >>> 22) & 0x3FF) * 4, ept, 4);
+            if (pde < 0 || (pde & P) == 0) return -1;
+            if ((pde & PS) != 0 && (c.cr4 & Cpu.CR4_PSE) != 0) return peekGpa((pde & 0xFFC00000L) | (la & 0x3FFFFF), ept);
+            long pte = peekEntry((pde & 0xFFFFF000L) + ((la >>> 12) & 0x3FF) * 4, ept, 4);
+            if (pte < 0 || (pte & P) == 0) return -1;
+            return peekGpa((pte & 0xFFFFF000L) | (la & 0xFFF), ept);
+        }
+        long table;
+        int level;
+        if ((c.efer & Cpu.EFER_LMA) != 0) {
+            table = c.cr3 & 0x000FFFFFFFFFF000L;
+            level = 4;
+        } else {
+            long pdpte = peekEntry((c.cr3 & 0xFFFFFFE0L) + ((la >>> 30) & 3) * 8, ept, 8);
+            if (pdpte < 0 || (pdpte & P) == 0) return -1;
+            table = pdpte & 0x000FFFFFFFFFF000L;
+            level = 2;
+        }
+        for (;;) {
+            int shift = 12 + 9 * (level - 1);
+            e = peekEntry(table + ((la >>> shift) & 0x1FF) * 8, ept, 8);
+            if (e < 0 || (e & P) == 0) return -1;
+            if (level == 1 || ((e & PS) != 0 && level <= 3)) {
+                pageMask = (1L << shift) - 1;
+                return peekGpa((e & 0x000FFFFFFFFFF000L & ~pageMask) | (la & pageMask), ept);
+            }
+            table = e & 0x000FFFFFFFFFF000L;
+            level--;
+        }
+    }
+
+    private long peekEntry(long gpa, boolean ept, int size) {
+        long pa = peekGpa(gpa, ept);
+        if (pa < 0 || !c.mem.isRam(pa)) return -1;
+        return size == 4 ? c.mem.read32(pa) & 0xFFFFFFFFL : c.mem.read64(pa);
+    }
+
+    private long peekGpa(long gpa, boolean ept) {
+        return ept ? c.ept.peek(gpa) : gpa;
+    }
+
     /** A guest paging-structure address: guest-physical under EPT, translated to the physical address read. */
     private long host(long gpa, boolean ept, int access, long la) {
         lastGpa = gpa;

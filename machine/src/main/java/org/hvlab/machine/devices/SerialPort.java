@@ -69,6 +69,11 @@ public final class SerialPort {
         }
     }
 
+    /** Bytes written so far (guests and hypervisor), without copying them. */
+    public int written() {
+        return captured.size();
+    }
+
     public byte[] bytes() {
         return captured.toByteArray();
     }

@@ -27,6 +27,12 @@ public final class Scheduler {
 
         /** The step limit was reached. */
         void stepLimit();
+
+        /**
+         * Called at every scheduling boundary, before the step-limit check: where a driver
+         * injects events due at this step (an NMI injection plan) between two quanta.
+         */
+        default void atBoundary() {}
     }
 
     private final ChoiceSource source;
@@ -45,6 +51,8 @@ public final class Scheduler {
         int n = t.cpuCount();
         int[] runnable = new int[n];
         while (!t.finished()) {
+            t.atBoundary();
+            if (t.finished()) return;
             long steps = t.steps();
             if (steps >= maxSteps) {
                 t.stepLimit();

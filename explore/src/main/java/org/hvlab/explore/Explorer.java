@@ -1,0 +1,116 @@
+package org.hvlab.explore;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code hvlab explore}: runs a scenario with seeds {@code seed, seed+1, ...} on local worker
+ * threads (each run its own machine), judges each with the oracles, and keeps one run record
+ * per distinct failure signature. Stops at the first failure, or keeps collecting distinct
+ * signatures, within a run count and a wall-time budget. Results do not depend on the number
+ * of workers: run i always uses seed + i.
+ */
+public final class Explorer {
+    /** @param keepGoing collect every distinct signature instead of stopping at the first failure */
+    public record Settings(int runs, long seed, int jobs, double timeBudgetSeconds, boolean keepGoing, String strategy, int pctDepth, Path recordDir) {}
+
+    /** A distinct failure: its signature, the first run that showed it and its record file. */
+    public record Failure(String signature, String kind, long seed, String message, Path record) {}
+
+    public record Summary(long runs, double seconds, Map<String, Long> verdicts, List<Failure> failures) {
+        public boolean failed() {
+            return !failures.isEmpty();
+        }
+    }
+
+    private Explorer() {}
+
+    public static Summary explore(Scenario s, Settings st, PrintStream progress) throws ScenarioException {
+        long start = System.nanoTime();
+        AtomicLong nextRun = new AtomicLong();
+        AtomicLong done = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        Map<String, Long> verdicts = new TreeMap<>();
+        Map<String, Failure> failures = new LinkedHashMap<>();
+        ScenarioException[] bad = new ScenarioException[1];
+        Throwable[] crash = new Throwable[1];
+        long deadline = st.timeBudgetSeconds() <= 0 ? Long.MAX_VALUE : start + (long) (st.timeBudgetSeconds() * 1e9);
+        ScenarioRun.image(s); // a bad image is one clear error before any worker starts
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < Math.max(1, st.jobs()); w++) {
+            Thread t = new Thread(() -> {
+                while (!stop.get() && System.nanoTime() < deadline) {
+                    long i = nextRun.getAndIncrement();
+                    if (i >= st.runs()) return;
+                    long seed = st.seed() + i;
+                    try {
+                        ScenarioRun.Outcome o = Strategies.run(s, seed, st.strategy(), st.pctDepth());
+                        Verdict v = o.verdict();
+                        synchronized (verdicts) {
+                            verdicts.merge(v.kind(), 1L, Long::sum);
+                            if (v.failed() && !failures.containsKey(v.signature())) {
+                                failures.put(v.signature(), new Failure(v.signature(), v.kind(), seed, v.message(), save(st.recordDir(), s, o)));
+                            }
+                        }
+                        if (v.failed() && !st.keepGoing()) stop.set(true);
+                    } catch (ScenarioException e) {
+                        bad[0] = e;
+                        stop.set(true);
+                    } catch (IOException e) {
+                        crash[0] = e;
+                        stop.set(true);
+                    }
+                    done.incrementAndGet();
+                }
+            }, "explore-" + w);
+            t.setDaemon(true);
+            workers.add(t);
+            t.start();
+        }
+        try {
+            while (workers.stream().anyMatch(Thread::isAlive)) {
+                for (Thread t : workers) t.join(250);
+                if (progress != null) progress.print("\r" + line(s, st, done.get(), start, verdicts));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop.set(true);
+        }
+        if (progress != null) progress.println("\r" + line(s, st, done.get(), start, verdicts));
+        if (bad[0] != null) throw bad[0];
+        if (crash[0] != null) throw new ScenarioException("cannot write a run record: " + crash[0].getMessage());
+        Map<String, Long> v;
+        synchronized (verdicts) {
+            v = new TreeMap<>(verdicts);
+        }
+        return new Summary(done.get(), (System.nanoTime() - start) / 1e9, v, List.copyOf(failures.values()));
+    }
+
+    private static String line(Scenario s, Settings st, long done, long start, Map<String, Long> verdicts) {
+        double secs = Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s: %d/%d runs, %.1f runs/s", s.name(), done, st.runs(), done / secs));
+        synchronized (verdicts) {
+            verdicts.forEach((k, n) -> sb.append(", ").append(k).append(' ').append(n));
+        }
+        return sb.toString();
+    }
+
+    private static Path save(Path dir, Scenario s, ScenarioRun.Outcome o) throws IOException {
+        if (dir == null) return null;
+        Files.createDirectories(dir);
+        String id = Integer.toHexString(o.verdict().signature().hashCode() & 0x7FFFFFFF);
+        Path p = dir.resolve(s.name() + "-" + o.verdict().kind() + "-" + id + ".yaml");
+        RunRecord.of(o).write(p);
+        return p;
+    }
+}

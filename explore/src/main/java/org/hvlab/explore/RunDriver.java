@@ -1,0 +1,132 @@
+package org.hvlab.explore;
+
+import java.util.List;
+import org.hvlab.machine.Machine;
+import org.hvlab.machine.Outcome;
+import org.hvlab.machine.boot.Symbols;
+import org.hvlab.machine.cpu.Cpu;
+import org.hvlab.machine.sched.Coroutine;
+import org.hvlab.machine.sched.Scheduler;
+
+/**
+ * The scheduler's target for an exploration run: the machine, plus the injection plan applied
+ * at exact steps (quanta are cut so a boundary falls on every injection step) and the
+ * stuck-guest oracle: no progress (serial output, exit) for {@code stuckSteps} after the last
+ * injection, or a CPU spinning on an IRETQ whose frame returns to that same IRETQ (seed 000).
+ */
+final class RunDriver implements Scheduler.Target {
+    private final Machine m;
+    private final Scheduler.Target inner;
+    private final List<InjectionPlan.Nmi> nmis;
+    private final long stuckSteps;
+    private final boolean stuckOracle;
+    private final Symbols symbols;
+    private int next;
+    private int lastSerial = -1;
+    private long lastProgressStep;
+    private final int[] iretqSightings;
+    private final long[] lastRip, lastInstructions;
+    private final long[] iretqInstr;
+    /** NMIs injected so far, per CPU (-1 entries counted on every CPU). */
+    final long[] injected;
+
+    RunDriver(Machine m, Scheduler.Target inner, InjectionPlan plan, long stuckSteps, boolean stuckOracle) {
+        this.m = m;
+        this.inner = inner;
+        this.nmis = plan.nmis();
+        this.stuckSteps = stuckSteps;
+        this.stuckOracle = stuckOracle;
+        this.symbols = m.symbols();
+        this.iretqSightings = new int[m.cpuCount()];
+        this.iretqInstr = new long[m.cpuCount()];
+        this.lastRip = new long[m.cpuCount()];
+        this.lastInstructions = new long[m.cpuCount()];
+        this.injected = new long[m.cpuCount()];
+    }
+
+    @Override
+    public void atBoundary() {
+        long steps = m.steps();
+        while (next < nmis.size() && nmis.get(next).step() <= steps) {
+            int cpu = nmis.get(next++).cpu();
+            // like QMP inject-nmi: the NMI pin of one CPU, or of every CPU
+            for (int i = 0; i < m.cpuCount(); i++) {
+                if (cpu == -1 || cpu == i) {
+                    m.cpu(i).raiseNmi();
+                    injected[i]++;
+                }
+            }
+        }
+        if (stuckOracle) checkStuck(steps);
+    }
+
+    private void checkStuck(long steps) {
+        int w = m.serial().written();
+        if (w != lastSerial) {
+            lastSerial = w;
+            lastProgressStep = steps;
+        }
+        for (int i = 0; i < m.cpuCount(); i++) {
+            Cpu c = m.cpu(i);
+            // cheap first: the CPU ran and yet stands at the same RIP as at the last boundary
+            boolean sameRip = c.rip == lastRip[i] && c.instructions > lastInstructions[i];
+            lastRip[i] = c.rip;
+            lastInstructions[i] = c.instructions;
+            if (sameRip && c.activity == Cpu.ACTIVE && iretqToItself(c)) {
+                if (iretqSightings[i] == 0) iretqInstr[i] = c.instructions;
+                // the same IRETQ, frame pointing at itself, over and over: the guest cannot leave
+                if (++iretqSightings[i] >= 4 && c.instructions - iretqInstr[i] >= 1000) {
+                    String sym = symbols.lookup(c.rip);
+                    long rsp = c.r[Cpu.RSP];
+                    m.finishDriven(Outcome.GUEST_STUCK, String.format("CPU %d stuck: IRETQ returning to itself at rip=0x%x%s; frame rip=0x%x cs=0x%x rflags=0x%x rsp=0x%x ss=0x%x",
+                            i, c.rip, sym == null ? "" : " <" + sym + ">", c.readLinQuietly(rsp), c.readLinQuietly(rsp + 8),
+                            c.readLinQuietly(rsp + 16), c.readLinQuietly(rsp + 24), c.readLinQuietly(rsp + 32)));
+                    return;
+                }
+            } else {
+                iretqSightings[i] = 0;
+            }
+        }
+        long quietFrom = Math.max(lastProgressStep, nmis.isEmpty() ? 0 : nmis.get(nmis.size() - 1).step());
+        if (steps - quietFrom > stuckSteps) {
+            m.finishDriven(Outcome.GUEST_STUCK, "guest stuck: no serial output and no exit for " + (steps - quietFrom) + " steps"
+                    + (nmis.isEmpty() ? "" : " after the last injection") + "; " + rips());
+        }
+    }
+
+    private String rips() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < m.cpuCount(); i++) {
+            Cpu c = m.cpu(i);
+            String sym = symbols.lookup(c.rip);
+            sb.append(String.format("%sCPU %d rip=0x%x%s", i == 0 ? "" : ", ", i, c.rip, sym == null ? "" : " <" + sym + ">"));
+        }
+        return sb.toString();
+    }
+
+    /** 64-bit mode, the instruction at RIP is IRETQ (REX.W CF) and the frame's RIP is RIP itself. */
+    private static boolean iretqToItself(Cpu c) {
+        if (!c.is64()) return false;
+        long op = c.readLinQuietly(c.rip) & 0xFFFF;
+        if (op != 0xCF48) return false;
+        return c.readLinQuietly(c.r[Cpu.RSP]) == c.rip;
+    }
+
+    @Override
+    public void grant(int cpu, long quantum) {
+        // end the quantum at the next injection step, so the NMI lands exactly there
+        if (next < nmis.size()) {
+            long until = nmis.get(next).step() - m.steps();
+            if (until >= 1 && until < quantum) quantum = until;
+        }
+        inner.grant(cpu, quantum);
+    }
+
+    @Override public int cpuCount() { return inner.cpuCount(); }
+    @Override public boolean runnable(int cpu) { return inner.runnable(cpu); }
+    @Override public Coroutine coroutine(int cpu) { return inner.coroutine(cpu); }
+    @Override public long steps() { return inner.steps(); }
+    @Override public boolean finished() { return inner.finished(); }
+    @Override public void noRunnableCpu() { inner.noRunnableCpu(); }
+    @Override public void stepLimit() { inner.stepLimit(); }
+}

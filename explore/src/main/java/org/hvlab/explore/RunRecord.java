@@ -1,0 +1,107 @@
+package org.hvlab.explore;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.hvlab.machine.sched.ChoiceRecord;
+import org.hvlab.machine.sched.ChoiceSource;
+import org.hvlab.machine.sched.SeededRandom;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * A replayable run (issue 5): the scenario's text, the seed, the injection plan as applied, the
+ * scheduler's choices (packed, base64) and the verdict with its signature and the serial output.
+ * {@code hvlab replay RECORD} runs it again from these alone and must reach the same verdict and
+ * the same serial bytes.
+ */
+public record RunRecord(String scenarioPath, String scenarioSource, long seed, String strategy, InjectionPlan plan,
+        int[] choices, String verdictKind, String signature, String message, String serial, long steps) {
+
+    public static RunRecord of(ScenarioRun.Outcome o) {
+        ChoiceRecord c = o.choices();
+        if (c.truncated()) throw new IllegalStateException("the run made more than " + ChoiceRecord.LIMIT + " scheduling choices; its record cannot be kept");
+        int[] packed = new int[c.size()];
+        for (int i = 0; i < packed.length; i++) packed[i] = (c.cpu(i) << 24) | c.quantum(i);
+        return new RunRecord(o.scenario().file() == null ? "" : o.scenario().file().toString(), o.scenario().source(), o.seed(),
+                o.strategy(), o.plan(), packed, o.verdict().kind(), o.verdict().signature(), o.verdict().message(), o.serial(), o.result().steps());
+    }
+
+    /** The recorded choices as a source: each (CPU, quantum) in turn; past the end, the seed's random choices. */
+    public ChoiceSource choiceSource(int maxQuantum) {
+        ChoiceRecord r = new ChoiceRecord();
+        for (int p : choices) r.add(p >>> 24, p & 0xFFFFFF);
+        return r.replay(new SeededRandom(seed, maxQuantum));
+    }
+
+    public Scenario scenario() throws ScenarioException {
+        return ScenarioLoader.parse(Path.of(scenarioPath.isEmpty() ? "record" : scenarioPath), scenarioSource);
+    }
+
+    public void write(Path file) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("hvlab-record", 1);
+        m.put("scenario-path", scenarioPath);
+        m.put("seed", seed);
+        m.put("strategy", strategy);
+        m.put("verdict", verdictKind);
+        m.put("signature", signature);
+        m.put("message", message);
+        m.put("steps", steps);
+        m.put("injections", plan.nmis().stream().map(n -> List.of(n.step(), n.cpu())).toList());
+        ByteBuffer b = ByteBuffer.allocate(4 * choices.length);
+        for (int c : choices) b.putInt(c);
+        m.put("choices", Base64.getMimeEncoder(76, "\n".getBytes()).encodeToString(b.array()));
+        m.put("serial", serial);
+        m.put("scenario", scenarioSource);
+        DumperOptions d = new DumperOptions();
+        d.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        d.setDefaultScalarStyle(DumperOptions.ScalarStyle.PLAIN);
+        d.setWidth(120);
+        Files.writeString(file, new Yaml(d).dump(m));
+    }
+
+    @SuppressWarnings("unchecked")
+    public static RunRecord read(Path file) throws ScenarioException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ScenarioException(file + ": no such run record");
+        } catch (IOException e) {
+            throw new ScenarioException(file + ": cannot read: " + e.getMessage());
+        }
+        Object o;
+        try {
+            o = new Yaml(new LoaderOptions()).load(text);
+        } catch (YAMLException e) {
+            throw new ScenarioException(file + ": not a run record (not valid YAML): " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (!(o instanceof Map<?, ?> m) || !Integer.valueOf(1).equals(m.get("hvlab-record"))) {
+            throw new ScenarioException(file + ": not an hvlab run record (no 'hvlab-record: 1')");
+        }
+        try {
+            List<List<Number>> inj = (List<List<Number>>) m.get("injections");
+            List<InjectionPlan.Nmi> nmis = new java.util.ArrayList<>();
+            for (List<Number> n : inj) nmis.add(new InjectionPlan.Nmi(n.get(0).longValue(), n.get(1).intValue()));
+            byte[] raw = Base64.getMimeDecoder().decode((String) m.get("choices"));
+            if (raw.length % 4 != 0) throw new ScenarioException(file + ": choices: not whole entries");
+            ByteBuffer b = ByteBuffer.wrap(raw);
+            int[] choices = new int[raw.length / 4];
+            for (int i = 0; i < choices.length; i++) choices[i] = b.getInt();
+            return new RunRecord((String) m.get("scenario-path"), (String) m.get("scenario"), ((Number) m.get("seed")).longValue(),
+                    (String) m.get("strategy"), new InjectionPlan(nmis), choices, (String) m.get("verdict"), (String) m.get("signature"),
+                    (String) m.get("message"), (String) m.get("serial"), ((Number) m.get("steps")).longValue());
+        } catch (ClassCastException | NullPointerException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw new ScenarioException(file + ": a field of the run record is missing or malformed (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+}
