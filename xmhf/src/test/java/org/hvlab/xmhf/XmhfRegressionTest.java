@@ -1,0 +1,25 @@
+package org.hvlab.xmhf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.hvlab.machine.Outcome;
+import org.junit.jupiter.api.Test;
+
+/** Minimal reproductions of bugs found in the Java XMHF, each fixed; the test keeps it fixed. */
+class XmhfRegressionTest {
+    /**
+     * The VMCS used MSR bitmaps but its MSR-bitmap address (0x2004) was never written, so the
+     * CPU read the bitmap at physical address 0 (guest memory, all zero): no RDMSR or WRMSR
+     * exited, the guest wrote the real MTRRs, and XMHF's MTRR copy, EPT memory types and
+     * quiesce never saw a write. One CPU, one iteration of mtrrstorm: its 4 WRMSRs and 4
+     * RDMSRs of MTRRs must exit (besides its 2 CPUIDs).
+     */
+    @Test
+    void mtrrAccessesExitThroughTheMsrBitmap() {
+        var r = XmhfRuns.xmhf("mtrrstorm", 1, 1, "iters=1", new XmhfOptions());
+        assertEquals(Outcome.EXITED, r.result().outcome(), r.result().message());
+        assertEquals("mtrrstorm: CPU(0x00) writes=1\nmtrrstorm: ok\n", r.guestSerial());
+        assertEquals(r.xmhf().memory().msrBitmap(0), r.machine().cpu(0).vmx.current.get(0x2004), "VMCS MSR-bitmap address");
+        assertEquals(2 + 8, r.xmhf().exits(0), "CPUID x2, WRMSR x4, RDMSR x4");
+    }
+}
