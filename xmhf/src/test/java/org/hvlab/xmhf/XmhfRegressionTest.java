@@ -22,4 +22,24 @@ class XmhfRegressionTest {
         assertEquals(r.xmhf().memory().msrBitmap(0), r.machine().cpu(0).vmx.current.get(0x2004), "VMCS MSR-bitmap address");
         assertEquals(2 + 8, r.xmhf().exits(0), "CPUID x2, WRMSR x4, RDMSR x4");
     }
+
+    /**
+     * The intercept handler re-enabled NMI handling before it put the VMCS copy back. A host
+     * NMI taken between the two (at the put's VMWRITEs) was handled with the copy still valid:
+     * the NMI-window bit went into the copy after put had taken its snapshot, and was lost; the
+     * guest NMI stayed pending forever. nmiipi on one CPU sends itself an NMI through the xAPIC
+     * ICR, which XMHF performs at the MTF exit, so that NMI always arrives in this window.
+     * With two CPUs some NMIs arrive there too (seed 3: CPU 1's 6th NMI to CPU 0 was lost).
+     */
+    @Test
+    void anNmiArrivingAtThePutStillOpensTheNmiWindow() {
+        for (int cpus : new int[] {1, 2}) {
+            var r = XmhfRuns.xmhf("nmiipi", cpus, 3, "", new XmhfOptions());
+            StringBuilder want = new StringBuilder();
+            for (int i = 0; i < cpus; i++) want.append(String.format("nmiipi: CPU(0x%02x) nmis=20\n", i));
+            assertEquals(want + "nmiipi: ok\n", r.guestSerial(), cpus + " CPUs");
+            assertEquals(Outcome.EXITED, r.result().outcome(), r.result().message());
+            assertEquals(0, r.result().exitStatus());
+        }
+    }
 }
