@@ -42,4 +42,20 @@ class XmhfRegressionTest {
             assertEquals(0, r.result().exitStatus());
         }
     }
+
+    /**
+     * quiesce() took the quiesce lock with a plain spin inside the intercept handler, where NMI
+     * handling is disabled. Two CPUs whose guests write MTRRs at once: CPU 0 holds the lock and
+     * waits for CPU 1 to quiesce; CPU 1 waits for the lock, and the quiesce NMI it got only
+     * counts in its visited counter, to be handled after the lock it never gets: deadlock.
+     * Every seed of a 2-CPU mtrrstorm ran into it.
+     */
+    @Test
+    void twoCpusWritingMtrrsAtOnceBothGetTheirQuiesce() {
+        for (long seed = 1; seed <= 5; seed++) {
+            var r = XmhfRuns.xmhf("mtrrstorm", 2, seed, "iters=20", new XmhfOptions());
+            assertEquals(Outcome.EXITED, r.result().outcome(), "seed " + seed + ": " + r.result().message());
+            assertEquals("mtrrstorm: CPU(0x00) writes=20\nmtrrstorm: CPU(0x01) writes=20\nmtrrstorm: ok\n", r.guestSerial(), "seed " + seed);
+        }
+    }
 }

@@ -165,7 +165,7 @@ public final class SmpGuest {
     /** Stops every other CPU at an NMI; returns with all of them quiesced and the locks held. */
     public void quiesce(Vcpu v) {
         HostCpu c = v.cpu;
-        quiesceLock.lock(c);
+        lockQuiesceHandlingNmis(v);
         eptLock.lock(c);
         printfLock.lock(c);
         v.quiesced = true;
@@ -178,6 +178,25 @@ public final class SmpGuest {
         if (released) printfLock.unlock(c);
         c.spinUntil(() -> quiesceCounter.peek() == cpus - 1, "all other CPUs to quiesce (quiesce counter)");
         if (released) printfLock.lock(c);
+    }
+
+    /**
+     * Takes the quiesce lock. quiesce() runs inside an intercept handler, where NMI handling is
+     * disabled (a host NMI only counts in the visited counter). If another CPU holds the lock,
+     * that CPU is quiescing and waits for this CPU to take its NMI; waiting for the lock with
+     * that NMI deferred deadlocks two CPUs whose guests write MTRRs at the same time. So while
+     * it waits, this CPU handles the NMIs that arrive, as enableNmiHandling does: a quiesce
+     * request among them makes it take part in the other CPU's quiesce.
+     */
+    private void lockQuiesceHandlingNmis(Vcpu v) {
+        HostCpu c = v.cpu;
+        while (!quiesceLock.tryLock(c)) {
+            c.spinUntil(() -> quiesceLock.owner() == null || v.nmiVisited != 0, "lock quiesce (held by another CPU), handling NMIs meanwhile");
+            if (v.nmiVisited != 0 && v.nmiHandlingDisabled) {
+                enableNmiHandling(v);
+                disableNmiHandling(v);
+            }
+        }
     }
 
     /** Lets the quiesced CPUs go and releases the quiesce locks. */
