@@ -58,4 +58,21 @@ class XmhfRegressionTest {
             assertEquals("mtrrstorm: CPU(0x00) writes=20\nmtrrstorm: CPU(0x01) writes=20\nmtrrstorm: ok\n", r.guestSerial(), "seed " + seed);
         }
     }
+
+    /**
+     * enableNmiHandling cleared "NMI handling disabled" around each deferred NMI it handled
+     * (XMHF64's nmi_enable keeps it disabled there). That code runs outside an NMI handler, so
+     * a host NMI could arrive during the handling and be handled at once: a quiesce request
+     * from a new quiesce, arriving while this CPU was still finishing the previous one
+     * (quiesced still set), was taken for a guest NMI - the new quiescer waited forever.
+     * 4-CPU mtrrstorm, seeds 9 and 22.
+     */
+    @Test
+    void aQuiesceRequestDuringTheDrainIsNotTakenForAGuestNmi() {
+        for (long seed : new long[] {9, 22}) {
+            var r = XmhfRuns.xmhf("mtrrstorm", 4, seed, "", new XmhfOptions());
+            assertEquals(Outcome.EXITED, r.result().outcome(), "seed " + seed + ": " + r.result().message());
+            assertEquals(0, r.result().exitStatus(), "seed " + seed);
+        }
+    }
 }

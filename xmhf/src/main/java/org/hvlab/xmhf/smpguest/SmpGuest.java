@@ -90,13 +90,19 @@ public final class SmpGuest {
         v.nmiHandlingDisabled = true;
     }
 
-    /** Re-enables NMI handling and handles, one by one, the NMIs that arrived meanwhile. */
+    /**
+     * Re-enables NMI handling and handles, one by one, the NMIs that arrived meanwhile. Each is
+     * handled with NMI handling still disabled, as in XMHF64's nmi_enable: this code does not
+     * run in an NMI handler, so host NMIs are not blocked here, and an NMI arriving during the
+     * handling must count in the visited counter (and be handled by this loop) rather than be
+     * handled at once - otherwise a quiesce request arriving while this CPU still takes part in
+     * the previous quiesce (quiesced is still set) would be taken for a guest NMI and lost.
+     */
     public void enableNmiHandling(Vcpu v) {
         while (v.nmiVisited != 0) {
             v.nmiVisited--;
-            v.nmiHandlingDisabled = false;
-            handleNmi(v);
             v.nmiHandlingDisabled = true;
+            handleNmi(v);
             if (v.nmiVisited < 0) {
                 throw v.cpu.halt(v.prefix() + "HALT; NMI visited counter underflow 0x" + Integer.toHexString(v.nmiVisited));
             }
