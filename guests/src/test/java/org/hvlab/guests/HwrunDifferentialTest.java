@@ -56,7 +56,8 @@ class HwrunDifferentialTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"hello,1,", "hello,4,a b c", "smp,1,", "smp,2,", "smp,4,", "smp,8,"})
+    @CsvSource({"hello,1,", "hello,4,a b c", "smp,1,", "smp,2,", "smp,4,", "smp,8,",
+            "mtrrstorm,1,", "mtrrstorm,4,iters=20", "nmiipi,1,", "nmiipi,4,", "memprobe,2,write"})
     void sameBytesAndStatusAsHwrun(String guest, int cpus, String cmdline) throws Exception {
         assumeTrue(hwrun != null, "hwrun (../shared/tools/hwrun.c, gcc, /dev/kvm) not available");
         String cl = cmdline == null ? "" : cmdline;

@@ -20,6 +20,18 @@ public final class SpinLock {
         cpu.held.add(this);
     }
 
+    /**
+     * Takes the lock if it is free and returns true, else returns false at once. One yield
+     * point, before the test: nothing runs between the test and the take.
+     */
+    public boolean tryLock(HostCpu cpu) {
+        cpu.yieldPoint();
+        if (owner != null) return false;
+        owner = cpu;
+        cpu.held.add(this);
+        return true;
+    }
+
     public void unlock(HostCpu cpu) {
         cpu.yieldPoint();
         if (owner != cpu) throw new HostFault("CPU " + cpu.index() + " released " + name + " which " + (owner == null ? "nobody" : "CPU " + owner.index()) + " holds");

@@ -21,8 +21,8 @@ import org.hvlab.xmhf.smpguest.SmpGuest;
  * eventhub (XMHF-FACTS.md): the intercept handler, one dispatch on the exit reason. Order on
  * every exit: NMI handling disabled (deferred NMIs); for an NMI exit the hand-built IRET
  * (host NMIs stay blocked after it otherwise, bug 018); get the VMCS copy; the NMI check
- * before anything that could print or quiesce; the handler; re-enable NMI handling, draining
- * the NMIs that came meanwhile; put the copy.
+ * before anything that could print or quiesce; the handler; put the copy; re-enable NMI
+ * handling, draining the NMIs that came meanwhile (on the hardware VMCS).
  */
 public final class InterceptHandler {
     private final XmhfOptions options;
@@ -67,11 +67,14 @@ public final class InterceptHandler {
         reinjectInterruptedEvent(v);
         if (nmiExit) smp.handleNmi(v);
         else dispatch(v, reason);
-        smp.enableNmiHandling(v);
         // seed 000's XMHF (no virtual NMIs) cleared the guest's interruptibility on every entry:
         // a guest inside its NMI handler is NMI-unblocked again after any exit
         if (!options.virtualNmis()) v.vmcs.write(GUEST_INTERRUPTIBILITY, v.vmcs.read(GUEST_INTERRUPTIBILITY) & ~8L);
+        // put first, then re-enable: an NMI handled after the put writes the hardware VMCS (the
+        // copy is no longer valid); one handled before the put could edit the copy after put
+        // took its snapshot, and its NMI-window bit would be lost
         v.vmcs.put(c);
+        smp.enableNmiHandling(v);
     }
 
     /**

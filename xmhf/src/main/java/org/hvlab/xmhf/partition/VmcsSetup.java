@@ -78,8 +78,9 @@ public final class VmcsSetup {
         w(c, VMCS_LINK_POINTER, -1L);
         w(c, CR0_GUEST_HOST_MASK, CR0_OWNED);
         w(c, CR4_GUEST_HOST_MASK, CR4_OWNED);
-        // MSR bitmap: MTRRs (virtualized), the x2APIC ICR (INIT/SIPI interception) and
-        // IA32_APIC_BASE writes exit; everything else runs on the hardware (SDM 25.6.9)
+        // MSR bitmap: MTRRs (virtualized) and x2APIC ICR writes (INIT/SIPI interception)
+        // exit; everything else runs on the hardware (SDM 25.6.9). The bitmap's address must be
+        // in the VMCS: with "use MSR bitmaps" and address 0 the CPU reads guest page 0 instead.
         long bm = mem.msrBitmap(cpu);
         c.zero(bm, 0x1000);
         for (int msr = 0; msr < 0x2000; msr++) {

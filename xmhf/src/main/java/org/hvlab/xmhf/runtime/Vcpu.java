@@ -15,6 +15,8 @@ public final class Vcpu {
     public boolean quiesced;
     /** "NMI handling disabled" while the intercept handler runs; NMIs then only count in {@link #nmiVisited}. */
     public boolean nmiHandlingDisabled;
+    /** The deferred-NMI enable is draining the visited counter (bug 113 re-enters it). */
+    public boolean nmiDraining;
     /** NMIs that arrived while handling was disabled (the visited counter, bug 113). */
     public int nmiVisited;
     /** VMXON done and this CPU's VMCS current (INVEPT is possible). */

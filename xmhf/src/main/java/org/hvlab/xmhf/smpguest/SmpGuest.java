@@ -73,14 +73,10 @@ public final class SmpGuest {
     public void hostNmi(Vcpu v) {
         if (v.nmiHandlingDisabled) {
             v.nmiVisited++;
-            return;
-        }
-        if (options.deferredNmiReentrant()) {
-            // bug 113: the handler itself disables and re-enables, re-entrantly with an
-            // intercept handler's own enable, so the visited counter can go below zero
-            v.nmiHandlingDisabled = true;
-            v.nmiVisited++;
-            enableNmiHandling(v);
+            // bug 113: the NMI handler called the deferred-NMI enable itself, re-entering it
+            // while the enable was draining: the inner call drains the NMIs the outer loop is
+            // still working on, and the outer loop then counts one off twice
+            if (options.deferredNmiReentrant() && v.nmiDraining) enableNmiHandling(v);
             return;
         }
         handleNmi(v);
@@ -91,20 +87,28 @@ public final class SmpGuest {
     }
 
     /**
-     * Re-enables NMI handling and handles, one by one, the NMIs that arrived meanwhile: each with
-     * handling enabled (a new NMI during it is handled at once), counted off once it is done.
+     * Re-enables NMI handling and handles, one by one, the NMIs that arrived meanwhile. Each is
+     * handled with NMI handling still disabled, as in XMHF64's nmi_enable: this code does not
+     * run in an NMI handler, so host NMIs are not blocked here, and an NMI arriving during the
+     * handling must count in the visited counter (and be handled by this loop) rather than be
+     * handled at once - otherwise a quiesce request arriving while this CPU still takes part in
+     * the previous quiesce (quiesced is still set) would be taken for a guest NMI and lost. An
+     * NMI is counted off once it has been handled, so a second, re-entrant enable (bug 113)
+     * counts the same NMI off twice.
      */
     public void enableNmiHandling(Vcpu v) {
+        boolean outer = !v.nmiDraining;
+        v.nmiDraining = true;
         while (v.nmiVisited != 0) {
-            v.nmiHandlingDisabled = false;
-            handleNmi(v);
             v.nmiHandlingDisabled = true;
+            handleNmi(v);
             v.nmiVisited--;
             if (v.nmiVisited < 0) {
                 // only a re-entrant enable (bug 113) counts one NMI off twice
                 throw v.cpu.halt(String.format("%sHALT; NMI visited counter underflow 0x%08x", v.prefix(), v.nmiVisited));
             }
         }
+        if (outer) v.nmiDraining = false;
         v.nmiHandlingDisabled = false;
     }
 
@@ -169,12 +173,7 @@ public final class SmpGuest {
     /** Stops every other CPU at an NMI; returns with all of them quiesced and the locks held. */
     public void quiesce(Vcpu v) {
         HostCpu c = v.cpu;
-        // another CPU may be quiescing: it waits for this CPU's NMI, so NMIs are handled (not
-        // deferred) while this CPU waits for the quiesce lock
-        boolean deferred = v.nmiHandlingDisabled;
-        if (deferred) enableNmiHandling(v);
-        quiesceLock.lock(c);
-        if (deferred) disableNmiHandling(v);
+        lockQuiesceHandlingNmis(v);
         eptLock.lock(c);
         printfLock.lock(c);
         v.quiesced = true;
@@ -187,6 +186,25 @@ public final class SmpGuest {
         if (released) printfLock.unlock(c);
         c.spinUntil(() -> quiesceCounter.peek() == cpus - 1, "all other CPUs to quiesce (quiesce counter)");
         if (released) printfLock.lock(c);
+    }
+
+    /**
+     * Takes the quiesce lock. quiesce() runs inside an intercept handler, where NMI handling is
+     * disabled (a host NMI only counts in the visited counter). If another CPU holds the lock,
+     * that CPU is quiescing and waits for this CPU to take its NMI; waiting for the lock with
+     * that NMI deferred deadlocks two CPUs whose guests write MTRRs at the same time. So while
+     * it waits, this CPU handles the NMIs that arrive, as enableNmiHandling does: a quiesce
+     * request among them makes it take part in the other CPU's quiesce.
+     */
+    private void lockQuiesceHandlingNmis(Vcpu v) {
+        HostCpu c = v.cpu;
+        while (!quiesceLock.tryLock(c)) {
+            c.spinUntil(() -> quiesceLock.owner() == null || v.nmiVisited != 0, "lock quiesce (held by another CPU), handling NMIs meanwhile");
+            if (v.nmiVisited != 0 && v.nmiHandlingDisabled) {
+                enableNmiHandling(v);
+                disableNmiHandling(v);
+            }
+        }
     }
 
     /** Lets the quiesced CPUs go and releases the quiesce locks. */
@@ -233,6 +251,9 @@ public final class SmpGuest {
         quiesceCounterLock.unlock(c);
         v.quiesced = false;
         v.nmiHandlingDisabled = deferring;
+        // came in with handling enabled (a host NMI outside an intercept handler): handle what
+        // was deferred meanwhile now; inside a handler its own enable does that
+        if (!deferring && v.nmiVisited != 0) enableNmiHandling(v);
     }
 
     /** The quiescing CPU changed EPT01: the others execute INVEPT before they resume. */
