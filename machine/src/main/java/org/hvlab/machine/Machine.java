@@ -75,6 +75,20 @@ public final class Machine implements Platform, Scheduler.Target {
 
     private HostCpu[] hostCpus;
 
+    private BootLoader.Reserved reserved;
+
+    /**
+     * A Java hypervisor takes [base, base + length) of RAM for itself: the boot information
+     * reports it as reserved (memory map type 2, BOOT-PROTOCOL.md) and an image that overlaps it
+     * is refused. Call before {@link #load}.
+     */
+    public void reserveForHost(long base, long length) {
+        if (base < BootLoader.IMAGE_MIN || length <= 0 || base + length > mem.size()) {
+            throw new IllegalArgumentException(String.format("reserved region 0x%x+0x%x is not inside RAM above 1 MiB", base, length));
+        }
+        reserved = new BootLoader.Reserved(base, length);
+    }
+
     /** The host CPU of CPU {@code i} when a Java hypervisor is installed, else null. */
     public HostCpu hostCpu(int i) {
         return hostCpus == null ? null : hostCpus[i];
@@ -116,7 +130,7 @@ public final class Machine implements Platform, Scheduler.Target {
 
     /** Loads an image per the boot protocol and puts the bootstrap processor at its entry. */
     public void load(ElfImage img, String cmdline) throws ImageException {
-        BootLoader.load(mem, img, cpus.length, cmdline, null);
+        BootLoader.load(mem, img, cpus.length, cmdline, reserved);
         symbols = img.symbols;
         guestBoot = new GuestBoot(img.entry, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);
         if (hostCpus == null) cpus[0].bootstrapLongMode(img.entry, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);

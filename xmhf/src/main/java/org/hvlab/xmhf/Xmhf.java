@@ -1,7 +1,6 @@
 package org.hvlab.xmhf;
 
 import org.hvlab.machine.Machine;
-import org.hvlab.machine.boot.BootLoader;
 import org.hvlab.machine.cpu.Cpuid;
 import org.hvlab.machine.host.HostCpu;
 import org.hvlab.machine.host.HostSoftware;
@@ -56,6 +55,11 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
     public static Xmhf install(Machine machine, XmhfOptions options, Hypapp hypapp) {
         Xmhf x = new Xmhf(machine, options, hypapp);
         machine.install(x);
+        // XMHF's memory up to the end of RAM is reserved in the guest's memory map
+        machine.reserveForHost(x.memory.base, x.memory.ramSize - x.memory.base);
+        // every VCPU exists before any CPU runs: one CPU's intercepts look at the others'
+        // (INIT/SIPI targets by APIC ID) whether or not those have started yet
+        for (int i = 0; i < x.vcpus.length; i++) x.vcpus[i] = new Vcpu(machine.hostCpu(i));
         return x;
     }
 
@@ -75,10 +79,8 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
 
     @Override
     public void start(HostCpu cpu) {
-        Vcpu v = new Vcpu(cpu);
-        vcpus[cpu.index()] = v;
+        Vcpu v = vcpus[cpu.index()];
         if (cpu.isBootstrapProcessor()) {
-            reserveMemory(cpu);
             for (int msr : allMtrrs()) mtrrs.write(msr, cpu.rdmsr(msr));
             ept.build(cpu, mtrrs);
             globalReady.set(cpu, 1);
@@ -88,7 +90,9 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
         setup.enterVmx(v);
         setup.controlsAndHost(v, mtrrs);
         v.vmxOn = true;
+        smp.disableNmiHandling(v); // the hypapp may print: NMIs wait until it is done
         hypapp.onStartup(this, v);
+        smp.enableNmiHandling(v);
         if (cpu.isBootstrapProcessor()) {
             setup.bootGuest(v, machine.guestBoot());
         } else {
@@ -101,9 +105,7 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
 
     @Override
     public void onNmi(HostCpu cpu) {
-        Vcpu v = vcpus[cpu.index()];
-        if (v == null) return; // before this CPU's XMHF started: nothing to quiesce or inject
-        smp.hostNmi(v);
+        smp.hostNmi(vcpus[cpu.index()]);
     }
 
     /** The CPU's loop: enter the guest, handle its exit, again. */
@@ -111,36 +113,12 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
         for (;;) {
             VmEntryResult r = v.launched ? v.cpu.vmresume() : v.cpu.vmlaunch();
             if (!r.exited()) {
+                smp.disableNmiHandling(v); // the dump prints: a quiesce NMI now must wait, not deadlock on the printf lock
                 intercepts.dumpVmcs(v);
                 throw v.cpu.halt(String.format("%s%s failed: %s; HALT", v.prefix(), v.launched ? "VMRESUME" : "VMLAUNCH", r.vmfail()));
             }
             v.launched = true;
             intercepts.handle(v, r);
-        }
-    }
-
-    /**
-     * Reports XMHF's memory as reserved in the guest's memory map (BOOT-PROTOCOL.md: type 2,
-     * no other number changes): the usable entry that holds it is cut, and a type-2 entry added.
-     */
-    private void reserveMemory(HostCpu cpu) {
-        long info = BootLoader.BOOT_INFO;
-        int n = cpu.read32(info + 24);
-        long lo = memory.base, hi = memory.base + HypervisorMemory.SIZE;
-        for (int i = 0; i < n; i++) {
-            long e = info + 32 + 24L * i;
-            long base = cpu.read64(e), len = cpu.read64(e + 8);
-            int type = cpu.read32(e + 16);
-            if (type != 1 || base >= hi || base + len <= lo) continue;
-            cpu.write64(e + 8, lo - base); // what stays usable below XMHF (XMHF sits at the top of RAM)
-            if (n >= 16) throw cpu.halt("XMHF: no room for its entry in the guest's memory map (16 entries)");
-            long r = info + 32 + 24L * n;
-            cpu.write64(r, lo);
-            cpu.write64(r + 8, HypervisorMemory.SIZE);
-            cpu.write32(r + 16, 2);
-            cpu.write32(r + 20, 0);
-            cpu.write32(info + 24, n + 1);
-            return;
         }
     }
 

@@ -116,6 +116,8 @@ final class SystemOps {
                 c.msrs.write((int) c.r[Cpu.RCX], (c.r[Cpu.RAX] & 0xFFFFFFFFL) | (c.r[Cpu.RDX] << 32));
             }
             case Op.RDTSC, Op.RDTSCP -> {
+                // RDTSCP in VMX non-root operation needs "enable RDTSCP", else #UD (SDM Vol.3C 25.3)
+                if (in.op == Op.RDTSCP && c.vmx.nonRoot && (c.vmx.proc2 & (1 << 3)) == 0) throw CpuFault.ud();
                 if ((c.cr4 & Cpu.CR4_TSD) != 0 && c.cpl != 0) throw CpuFault.gp0();
                 if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 12)) != 0) {
                     VmExits.exit(c, in.op == Op.RDTSC ? VmExits.RDTSC : 51, 0, in.len);

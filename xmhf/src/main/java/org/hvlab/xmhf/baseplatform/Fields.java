@@ -58,7 +58,7 @@ public final class Fields {
     public static final long PIN_NMI_EXITING = 1 << 3, PIN_VIRTUAL_NMIS = 1 << 5;
     public static final long PROC_NMI_WINDOW = 1 << 22, PROC_USE_MSR_BITMAPS = 1 << 28, PROC_ACTIVATE_SECONDARY = 1L << 31,
             PROC_MONITOR_TRAP_FLAG = 1 << 27;
-    public static final long PROC2_EPT = 1 << 1, PROC2_VPID = 1 << 5, PROC2_UNRESTRICTED_GUEST = 1 << 7;
+    public static final long PROC2_EPT = 1 << 1, PROC2_ENABLE_RDTSCP = 1 << 3, PROC2_VPID = 1 << 5, PROC2_UNRESTRICTED_GUEST = 1 << 7;
     public static final long EXIT_HOST_ADDRESS_SPACE_SIZE = 1 << 9, EXIT_ACK_INTERRUPT = 1 << 15;
     public static final long ENTRY_IA32E_MODE_GUEST = 1 << 9;
 

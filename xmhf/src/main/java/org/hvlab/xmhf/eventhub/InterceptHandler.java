@@ -31,8 +31,8 @@ public final class InterceptHandler {
     private final Mtrrs mtrrs;
     private final Hypapp hypapp;
     private final Hypapp.Xmhf xmhf;
-    /** Guest RIP of the intercepted xAPIC write being single-stepped, per CPU. */
-    private final long[] apicWriteRip;
+    /** Retired-instruction count when the intercepted xAPIC write began its single step, per CPU. */
+    private final long[] apicWriteInstructions;
     private final long[] savedProc;
 
     private final org.hvlab.xmhf.runtime.HypervisorMemory memory;
@@ -46,7 +46,7 @@ public final class InterceptHandler {
         this.mtrrs = mtrrs;
         this.hypapp = hypapp;
         this.xmhf = xmhf;
-        this.apicWriteRip = new long[cpus];
+        this.apicWriteInstructions = new long[cpus];
         this.savedProc = new long[cpus];
     }
 
@@ -54,11 +54,11 @@ public final class InterceptHandler {
     public void handle(Vcpu v, VmEntryResult exit) {
         HostCpu c = v.cpu;
         v.exits++;
+        smp.disableNmiHandling(v); // first: nothing may print before the NMI check with handling enabled
         if (exit.failedEntry()) {
             dumpVmcs(v);
             throw c.halt(String.format("%sVM-entry failure: exit reason 0x%08x, qualification 0x%x; HALT", v.prefix(), exit.exitReason(), exit.qualification()));
         }
-        smp.disableNmiHandling(v);
         int reason = exit.basicReason();
         // the NMI check comes first, with a direct VMREAD (nothing may print or quiesce before it)
         boolean nmiExit = reason == EXIT_EXCEPTION_OR_NMI && c.vmread(EXIT_INTERRUPTION_INFO) == NMI_INFO;
@@ -186,14 +186,49 @@ public final class InterceptHandler {
             }
             default -> throw halt(v, "unexpected CR access, qualification 0x" + Long.toHexString(q));
         }
-        if (cr == 0 || type >= 2) writeCr0(v, value);
-        else if (cr == 4) {
+        if (cr == 0 || type >= 2) {
+            if (!cr0Allowed(v, value)) {
+                injectGp(v);
+                return;
+            }
+            writeCr0(v, value);
+        } else if (cr == 4) {
+            // CR4 bits the CPU does not have, and VMXE (VMX is hidden), are #GP as on the
+            // processor the guest sees; clearing PAE in IA-32e mode too (SDM Vol.2 MOV CR)
+            boolean lma = (v.vmcs.read(ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) != 0;
+            if ((value & ~GUEST_CR4_BITS) != 0 || (lma && (value & Cpu.CR4_PAE) == 0)) {
+                injectGp(v);
+                return;
+            }
+            boolean pagingBits = ((value ^ v.vmcs.read(CR4_READ_SHADOW)) & (Cpu.CR4_PAE | Cpu.CR4_PGE | Cpu.CR4_PSE)) != 0;
             v.vmcs.write(GUEST_CR4, value | 0x2000);
             v.vmcs.write(CR4_READ_SHADOW, value);
+            if (pagingBits) flushGuestTlb(v);
         } else {
             throw halt(v, "unexpected CR access, qualification 0x" + Long.toHexString(q));
         }
         skip(v);
+    }
+
+    /** CR4 bits a guest may set under XMHF: what the CPU supports (SystemOps.CR4_SUPPORTED), without VMXE. */
+    private static final long GUEST_CR4_BITS = Cpu.CR4_TSD | Cpu.CR4_PSE | Cpu.CR4_PAE | Cpu.CR4_PGE | Cpu.CR4_PCE;
+
+    /** The MOV-to-CR0 #GP conditions the emulation must keep (SDM Vol.2 MOV CR, Vol.3A 10.8.5). */
+    private boolean cr0Allowed(Vcpu v, long value) {
+        if ((value >>> 32) != 0) return false;
+        if ((value & Cpu.CR0_PG) != 0 && (value & Cpu.CR0_PE) == 0) return false;
+        if ((value & Cpu.CR0_NW) != 0 && (value & Cpu.CR0_CD) == 0) return false;
+        boolean cs64 = (v.vmcs.read(GUEST_CS_ACCESS_RIGHTS) & (1 << 13)) != 0
+                && (v.vmcs.read(ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) != 0;
+        if ((value & Cpu.CR0_PG) == 0 && cs64) return false; // paging off from 64-bit code
+        boolean pgOn = (value & Cpu.CR0_PG) != 0 && (v.vmcs.read(GUEST_CR0) & Cpu.CR0_PG) == 0;
+        // entering IA-32e mode needs PAE (SDM Vol.3A 10.8.5)
+        return !(pgOn && (guestEfer(v) & Cpu.EFER_LME) != 0 && (v.vmcs.read(CR4_READ_SHADOW) & Cpu.CR4_PAE) == 0);
+    }
+
+    /** An emulated paging change: the guest's VPID-tagged translations go (INVVPID single-context, SDM 29.4.3.3). */
+    private static void flushGuestTlb(Vcpu v) {
+        v.cpu.invvpid(1, (int) v.cpu.vmread(VPID), 0);
     }
 
     private void writeCr0(Vcpu v, long value) {
@@ -211,6 +246,7 @@ public final class InterceptHandler {
         }
         v.vmcs.write(GUEST_CR0, value | 0x20);
         v.vmcs.write(CR0_READ_SHADOW, value);
+        if (pgOn || pgOff || ((value ^ old) & Cpu.CR0_WP) != 0) flushGuestTlb(v);
     }
 
     /** The guest's EFER lives in its MSR area between exits (stored on exit, loaded on entry). */
@@ -299,8 +335,10 @@ public final class InterceptHandler {
      */
     private void apicWrite(Vcpu v, int offset) {
         int cpu = v.cpu.index();
+        // an event being (re)injected comes first; the write exits again once the guest gets back to it
+        if ((v.vmcs.read(ENTRY_INTERRUPTION_INFO) & 0x80000000L) != 0) return;
         v.apicWriteOffset = offset;
-        apicWriteRip[cpu] = v.vmcs.read(GUEST_RIP);
+        apicWriteInstructions[cpu] = v.cpu.cpu().instructions; // the write retired iff exactly one more instruction did
         ept.apicShadow(v.cpu, cpu);
         v.cpu.invept(1, v.cpu.vmread(EPT_POINTER));
         long proc = v.vmcs.read(PROC_BASED_CONTROLS);
@@ -320,7 +358,8 @@ public final class InterceptHandler {
         v.cpu.invept(1, v.cpu.vmread(EPT_POINTER));
         long proc = v.vmcs.read(PROC_BASED_CONTROLS) & ~PROC_MONITOR_TRAP_FLAG;
         v.vmcs.write(PROC_BASED_CONTROLS, proc | (savedProc[cpu] & PROC_NMI_WINDOW));
-        if (v.vmcs.read(GUEST_RIP) == apicWriteRip[cpu]) return; // the write did not retire (it faulted): it will exit again
+        // the single step retired one instruction, the write; none if it faulted (then it exits again)
+        if (v.cpu.cpu().instructions != apicWriteInstructions[cpu] + 1) return;
         var apic = v.cpu.apic();
         if (offset == 0x300) {
             int dest = (int) (apic.mmioRead(0xFEE00310L, 4) >>> 24);

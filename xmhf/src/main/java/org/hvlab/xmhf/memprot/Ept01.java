@@ -79,6 +79,17 @@ public final class Ept01 {
     public void applyMemoryTypes(HostCpu cpu, Mtrrs mtrrs) {
         for (int i = 0; i < chunkType.length; i++) {
             long start = i * TWO_MB;
+            if (start == (APIC_PAGE & ~(TWO_MB - 1))) {
+                // RAM reaching the local APIC's 2 MiB: keep each CPU's page table there (the APIC
+                // page stays read-only for the INIT/SIPI interception); type the other 511 pages
+                for (int c = 0; c < cpus; c++) {
+                    for (int k = 0; k < 512; k++) {
+                        long pa = start + 0x1000L * k;
+                        if (pa != APIC_PAGE) cpu.write64(mem.eptPtApic(c) + 8L * k, pa | ((long) mtrrs.typeOf(pa) << 3) | RWX);
+                    }
+                }
+                continue;
+            }
             int t = mtrrs.typeOf(start);
             boolean uniform = true;
             for (long pa = start + 0x1000; pa < start + TWO_MB && uniform; pa += 0x1000) uniform = mtrrs.typeOf(pa) == t;
@@ -87,7 +98,16 @@ public final class Ept01 {
                 chunkType[i] = t;
                 continue;
             }
-            if (chunkTable[i] == 0) chunkTable[i] = mem.eptPt(nextPt++);
+            if (chunkTable[i] == 0) {
+                if (nextPt == mem.ptPoolPages()) {
+                    // out of page tables (a guest can make every 2 MiB range mixed with odd
+                    // MTRR masks): the whole range uncached, the type that is safe for any mix
+                    if (chunkType[i] != Mtrrs.UC) setPde(cpu, start, start | LARGE | ((long) Mtrrs.UC << 3) | RWX);
+                    chunkType[i] = Mtrrs.UC;
+                    continue;
+                }
+                chunkTable[i] = mem.eptPt(nextPt++);
+            }
             long pt = chunkTable[i];
             for (int k = 0; k < 512; k++) {
                 long pa = start + 0x1000L * k;

@@ -69,7 +69,8 @@ public final class VmcsSetup {
         long proc = p.vmx(0x48E) & 0xFFFFFFFFL | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY;
         w(c, PIN_BASED_CONTROLS, pin);
         w(c, PROC_BASED_CONTROLS, proc);
-        w(c, PROC_BASED_CONTROLS2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED_GUEST);
+        // "enable RDTSCP": CPUID reports RDTSCP, and without this control it is #UD in the guest (SDM 25.3)
+        w(c, PROC_BASED_CONTROLS2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_RDTSCP);
         w(c, EXIT_CONTROLS, p.vmx(0x48F) & 0xFFFFFFFFL | EXIT_HOST_ADDRESS_SPACE_SIZE);
         w(c, ENTRY_CONTROLS, p.vmx(0x490) & 0xFFFFFFFFL);
         w(c, EXCEPTION_BITMAP, 0);
@@ -78,8 +79,10 @@ public final class VmcsSetup {
         w(c, VMCS_LINK_POINTER, -1L);
         w(c, CR0_GUEST_HOST_MASK, CR0_OWNED);
         w(c, CR4_GUEST_HOST_MASK, CR4_OWNED);
-        // MSR bitmap: MTRRs (virtualized) and x2APIC ICR writes (INIT/SIPI interception)
-        // exit; everything else runs on the hardware (SDM 25.6.9). The bitmap's address must be
+        // MSR bitmap: MTRRs (virtualized) and x2APIC ICR writes (INIT/SIPI interception) exit;
+        // everything else runs on the hardware (SDM 25.6.9). IA32_APIC_BASE is the guest's: a
+        // guest that moves its xAPIC page (the MSR scan does, and moves it back) keeps working,
+        // but INIT/SIPI sent through a moved page are not intercepted (XMHF watches 0xFEE00000). The bitmap's address must be
         // in the VMCS: with "use MSR bitmaps" and address 0 the CPU reads guest page 0 instead.
         long bm = mem.msrBitmap(cpu);
         c.zero(bm, 0x1000);

@@ -27,8 +27,9 @@ public final class HypervisorMemory {
         this.base = (ramSize - SIZE) & ~((2L << 20) - 1);
     }
 
+    /** XMHF's memory: from {@link #base} to the end of RAM (at least {@link #SIZE}). */
     public boolean contains(long pa) {
-        return pa >= base && pa < base + SIZE;
+        return pa >= base && pa < ramSize;
     }
 
     /** The EPT page directory of GiB {@code gib} (at most 64). */

@@ -2,6 +2,7 @@ package org.hvlab.xmhf.smpguest;
 
 import static org.hvlab.xmhf.baseplatform.Fields.*;
 
+import org.hvlab.machine.apic.ApicBus;
 import org.hvlab.machine.host.HostCpu;
 import org.hvlab.machine.host.SharedLong;
 import org.hvlab.machine.host.SpinLock;
@@ -270,15 +271,11 @@ public final class SmpGuest {
      * go to the hardware. Returns true when XMHF consumed it.
      */
     public boolean interceptIcr(Vcpu v, int icrLow, int dest) {
-        int mode = (icrLow >>> 8) & 7, shorthand = (icrLow >>> 18) & 3;
+        int mode = (icrLow >>> 8) & 7;
         if (mode != 5 && mode != 6) return false;
         for (int i = 0; i < cpus; i++) {
-            boolean target = switch (shorthand) {
-                case 0 -> vcpus[i].id == dest;
-                case 1 -> i == v.cpu.index();
-                case 2 -> true;
-                default -> i != v.cpu.index();
-            };
+            // the hardware's destination rules: physical, broadcast, logical, shorthands
+            boolean target = ApicBus.reaches(v.cpu.apic(), vcpus[i].cpu.apic(), icrLow, dest & 0xFFFFFFFFL);
             if (!target || i == v.cpu.index()) continue;
             if (mode == 5) {
                 if ((icrLow & (1 << 14)) != 0 || ((icrLow >>> 15) & 1) == 0) initSeen[i].set(v.cpu, 1); // INIT assert (or edge)
