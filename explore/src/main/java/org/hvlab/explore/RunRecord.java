@@ -24,7 +24,10 @@ import org.yaml.snakeyaml.error.YAMLException;
  * the same serial bytes.
  */
 public record RunRecord(String scenarioPath, String scenarioSource, long seed, String strategy, InjectionPlan plan,
-        int[] choices, String verdictKind, String signature, String message, String serial, long steps) {
+        int[] choices, String fallback, String verdictKind, String signature, String message, String serial, long steps) {
+
+    /** After the recorded choices: the seed's random scheduler, or round-robin (minimised records). */
+    public static final String RANDOM = "random", ROUND_ROBIN = "round-robin";
 
     public static RunRecord of(ScenarioRun.Outcome o) {
         ChoiceRecord c = o.choices();
@@ -32,14 +35,19 @@ public record RunRecord(String scenarioPath, String scenarioSource, long seed, S
         int[] packed = new int[c.size()];
         for (int i = 0; i < packed.length; i++) packed[i] = (c.cpu(i) << 24) | c.quantum(i);
         return new RunRecord(o.scenario().file() == null ? "" : o.scenario().file().toString(), o.scenario().source(), o.seed(),
-                o.strategy(), o.plan(), packed, o.verdict().kind(), o.verdict().signature(), o.verdict().message(), o.serial(), o.result().steps());
+                o.strategy(), o.plan(), packed, RANDOM, o.verdict().kind(), o.verdict().signature(), o.verdict().message(), o.serial(), o.result().steps());
+    }
+
+    /** The same record with other choices and another scheduler after them. */
+    public RunRecord withChoices(int[] newChoices, String newFallback) {
+        return new RunRecord(scenarioPath, scenarioSource, seed, strategy, plan, newChoices, newFallback, verdictKind, signature, message, serial, steps);
     }
 
     /** The recorded choices as a source: each (CPU, quantum) in turn; past the end, the seed's random choices. */
     public ChoiceSource choiceSource(int maxQuantum) {
         ChoiceRecord r = new ChoiceRecord();
         for (int p : choices) r.add(p >>> 24, p & 0xFFFFFF);
-        return r.replay(new SeededRandom(seed, maxQuantum));
+        return r.replay(fallback.equals(ROUND_ROBIN) ? new org.hvlab.machine.sched.RoundRobin(maxQuantum) : new SeededRandom(seed, maxQuantum));
     }
 
     public Scenario scenario() throws ScenarioException {
@@ -52,6 +60,7 @@ public record RunRecord(String scenarioPath, String scenarioSource, long seed, S
         m.put("scenario-path", scenarioPath);
         m.put("seed", seed);
         m.put("strategy", strategy);
+        m.put("then", fallback);
         m.put("verdict", verdictKind);
         m.put("signature", signature);
         m.put("message", message);
@@ -97,8 +106,10 @@ public record RunRecord(String scenarioPath, String scenarioSource, long seed, S
             ByteBuffer b = ByteBuffer.wrap(raw);
             int[] choices = new int[raw.length / 4];
             for (int i = 0; i < choices.length; i++) choices[i] = b.getInt();
+            String then = m.containsKey("then") ? (String) m.get("then") : RANDOM;
+            if (!then.equals(RANDOM) && !then.equals(ROUND_ROBIN)) throw new ScenarioException(file + ": then: must be random or round-robin, got '" + then + "'");
             return new RunRecord((String) m.get("scenario-path"), (String) m.get("scenario"), ((Number) m.get("seed")).longValue(),
-                    (String) m.get("strategy"), new InjectionPlan(nmis), choices, (String) m.get("verdict"), (String) m.get("signature"),
+                    (String) m.get("strategy"), new InjectionPlan(nmis), choices, then, (String) m.get("verdict"), (String) m.get("signature"),
                     (String) m.get("message"), (String) m.get("serial"), ((Number) m.get("steps")).longValue());
         } catch (ClassCastException | NullPointerException | IllegalArgumentException | IndexOutOfBoundsException e) {
             throw new ScenarioException(file + ": a field of the run record is missing or malformed (" + e.getClass().getSimpleName() + ")");

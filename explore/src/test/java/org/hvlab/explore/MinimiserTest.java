@@ -1,0 +1,44 @@
+package org.hvlab.explore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 5 "Minimisation": the signature holds, the record shrinks, the minimised record replays. */
+class MinimiserTest {
+    @Test
+    void aMinimisedRecordStillFailsTheSameWayAndIsSmaller(@TempDir Path dir) throws Exception {
+        Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "bug113-reentrant-nmi-enable-buggy.yaml"));
+        Explorer.Summary found = Explorer.explore(s, new Explorer.Settings(4, 1, 2, 0, false, "random", 3, dir), null);
+        assertTrue(found.failed(), "the buggy scenario fails: " + found);
+        RunRecord rec = RunRecord.read(found.failures().get(0).record());
+
+        Minimiser.Result m = Minimiser.minimise(rec, 12);
+        assertTrue(m.runs() <= 12, "within the budget: " + m.runs());
+        assertTrue(m.choicesAfter() < m.choicesBefore(), m.choicesBefore() + " -> " + m.choicesAfter());
+        assertEquals(rec.signature(), m.record().signature());
+
+        Path min = dir.resolve("min.yaml");
+        m.record().write(min);
+        RunRecord back = RunRecord.read(min);
+        assertEquals(RunRecord.ROUND_ROBIN, back.fallback());
+        ScenarioRun.Outcome again = ScenarioRun.run(back.scenario(), back.seed(), back.choiceSource(s.scheduling().maxQuantum()), back.plan());
+        assertEquals(rec.signature(), again.verdict().signature(), "the minimised record replays the failure");
+        assertEquals(back.serial(), again.serial());
+    }
+
+    @Test
+    void aRecordThatDoesNotFailIsRefused(@TempDir Path dir) throws Exception {
+        Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "bug113-reentrant-nmi-enable-buggy.yaml"));
+        ScenarioRun.Outcome o = ScenarioRun.random(s, 1);
+        RunRecord passing = RunRecord.of(o).withChoices(new int[0], RunRecord.ROUND_ROBIN);
+        // pretend it failed with a signature the run never shows
+        RunRecord fake = new RunRecord(passing.scenarioPath(), passing.scenarioSource(), passing.seed(), passing.strategy(), passing.plan(),
+                passing.choices(), passing.fallback(), "deadlock", "deadlock: nowhere", "-", "", 0);
+        String msg = org.junit.jupiter.api.Assertions.assertThrows(ScenarioException.class, () -> Minimiser.minimise(fake, 5)).getMessage();
+        assertEquals("the record does not fail as recorded when replayed; nothing to minimise", msg);
+    }
+}
