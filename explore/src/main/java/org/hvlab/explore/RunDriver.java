@@ -52,6 +52,7 @@ final class RunDriver implements Scheduler.Target {
             // like QMP inject-nmi: the NMI pin of one CPU, or of every CPU
             for (int i = 0; i < m.cpuCount(); i++) {
                 if (cpu == -1 || cpu == i) {
+                    if (m.trace() != null) m.trace().instant(i, "injection", "plan: NMI", "step " + steps);
                     m.cpu(i).raiseNmi();
                     injected[i]++;
                 }

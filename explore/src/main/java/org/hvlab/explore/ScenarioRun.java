@@ -30,6 +30,11 @@ public final class ScenarioRun {
 
     /** Runs with the choices {@code choices} makes and the injection plan {@code plan}. */
     public static Outcome run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan) throws ScenarioException {
+        return run(s, seed, choices, plan, false);
+    }
+
+    /** As {@link #run(Scenario, long, ChoiceSource, InjectionPlan)}; {@code trace} records a timeline (machine.trace()). */
+    public static Outcome run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan, boolean trace) throws ScenarioException {
         ElfImage img = image(s);
         CpuProfile profile;
         try {
@@ -53,6 +58,7 @@ public final class ScenarioRun {
         } catch (ImageException e) {
             throw new ScenarioException(s.file() + ": guest.image: " + e.getMessage());
         }
+        if (trace) m.enableTrace();
         RunDriver[] driver = new RunDriver[1];
         boolean stuck = s.oracles().contains("stuck");
         RunResult r = m.run(t -> driver[0] = new RunDriver(m, t, plan, s.limits().stuckSteps(), stuck));

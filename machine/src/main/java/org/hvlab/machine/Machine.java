@@ -89,6 +89,22 @@ public final class Machine implements Platform, Scheduler.Target {
         reserved = new BootLoader.Reserved(base, length);
     }
 
+    private org.hvlab.machine.trace.Trace trace;
+
+    /** Records a timeline of this run (VM entries and exits, NMIs, the host's waits); call before {@link #run}. */
+    public org.hvlab.machine.trace.Trace enableTrace() {
+        if (trace == null) {
+            trace = new org.hvlab.machine.trace.Trace(this::steps);
+            for (Cpu c : cpus) c.trace = trace;
+        }
+        return trace;
+    }
+
+    /** The timeline being recorded, or null. */
+    public org.hvlab.machine.trace.Trace trace() {
+        return trace;
+    }
+
     /** The host CPU of CPU {@code i} when a Java hypervisor is installed, else null. */
     public HostCpu hostCpu(int i) {
         return hostCpus == null ? null : hostCpus[i];

@@ -75,6 +75,8 @@ public final class Cpu {
 
     /** Observer of architectural events, or null. */
     public CpuObserver observer;
+    /** Timeline recording, or null (off). */
+    public org.hvlab.machine.trace.Trace trace;
 
     // ---- derived mode
     int decodeMode = Insn.MODE16;
@@ -531,6 +533,7 @@ public final class Cpu {
     }
 
     public void raiseNmi() {
+        if (trace != null) trace.instant(index, "nmi", nmiPending ? "NMI raised (merged)" : "NMI raised", "");
         nmiPending = true; // a second NMI while one is latched is lost (at most one latched)
         events = true;
     }

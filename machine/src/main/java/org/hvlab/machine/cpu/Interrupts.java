@@ -37,6 +37,8 @@ final class Interrupts {
      * occurred at the guest RIP; software types return after the instruction length.
      */
     void deliverInjected(int vector, int type, boolean hasErr, int err, long guestRip, long length) {
+        if (c.trace != null) c.trace.instant(c.index, type == NMI ? "nmi" : "vmx", type == NMI ? "NMI injected" : "event injected",
+                String.format("vector %d type %d rip=0x%x", vector, type, guestRip));
         boolean software = type == SW_INTERRUPT || type == SW_EXCEPTION || type == PRIV_SW_EXCEPTION;
         long ret = software ? guestRip + length : guestRip;
         deliver(vector, type, hasErr, err, ret, guestRip, c.cr2);
@@ -50,6 +52,7 @@ final class Interrupts {
 
     void deliverNmi() {
         if (c.observer != null) c.observer.nmi(c);
+        if (c.trace != null) c.trace.instant(c.index, "nmi", c.vmx.nonRoot ? "NMI delivered to the guest" : "NMI delivered", String.format("rip=0x%x", c.rip));
         c.nmiBlocked = true; // blocks further NMIs until the next IRET (SDM Vol.3A 6.7.1)
         deliver(CpuFault.NMI, NMI, false, 0, c.rip, c.rip, 0);
     }

@@ -118,6 +118,7 @@ final class VmxOps {
         enterTlbContext();
         if (launch) v.launched = true;
         c.vmx.nonRoot = true;
+        if (c.trace != null) c.trace.begin(c.index, "vmx", "guest", String.format("rip=0x%x", c.nrip));
         c.kick(); // window exits are checked before the first guest instruction
         // the VMX-preemption timer starts counting down from its field and decrements every time
         // bit X of the TSC changes (SDM 25.5.1): the first decrement comes when the TSC reaches the

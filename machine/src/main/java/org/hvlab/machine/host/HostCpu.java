@@ -149,7 +149,12 @@ public final class HostCpu {
 
     void spinUntil(BooleanSupplier condition, String why, SpinLock lock) {
         yieldPoint();
+        boolean traced = false;
         while (!condition.getAsBoolean()) {
+            if (!traced && cpu.trace != null) {
+                cpu.trace.begin(cpu.index, "host", "waiting: " + why, "");
+                traced = true;
+            }
             waitingFor = why;
             waitCondition = condition;
             awaited = lock;
@@ -159,6 +164,19 @@ public final class HostCpu {
         waitingFor = null;
         waitCondition = null;
         awaited = null;
+        if (traced) cpu.trace.end(cpu.index, "host", "waiting: " + why);
+    }
+
+    /** Records a hypervisor event on this CPU's timeline (not a yield point; nothing when not tracing). */
+    public void trace(String name, String detail) {
+        if (cpu.trace != null) cpu.trace.instant(cpu.index, "hypervisor", name, detail);
+    }
+
+    /** Begins ({@code begin}) or ends a hypervisor span on this CPU's timeline (a quiesce). */
+    public void traceSpan(String name, boolean begin) {
+        if (cpu.trace == null) return;
+        if (begin) cpu.trace.begin(cpu.index, "hypervisor", name, "");
+        else cpu.trace.end(cpu.index, "hypervisor", name);
     }
 
     /** A PAUSE in a spin loop written by hand: one step, and the rest of the quantum goes to others. */

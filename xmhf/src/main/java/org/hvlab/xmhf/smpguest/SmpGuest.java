@@ -144,6 +144,7 @@ public final class SmpGuest {
         long queued = copy ? v.vmcs.read(ENTRY_INTERRUPTION_INFO) : v.cpu.vmread(ENTRY_INTERRUPTION_INFO);
         int cap = (intr & 8) != 0 || (queued & 0x80000000L) != 0 ? 1 : 2;
         if (v.nmiPending < cap) v.nmiPending++;
+        v.cpu.trace("guest NMI pending", "pending " + v.nmiPending + (v.nmiPending == cap ? " (cap)" : ""));
         setNmiWindow(v, true);
     }
 
@@ -152,6 +153,7 @@ public final class SmpGuest {
         if (v.nmiPending > 0 && (v.vmcs.read(ENTRY_INTERRUPTION_INFO) & 0x80000000L) == 0) {
             v.vmcs.write(ENTRY_INTERRUPTION_INFO, NMI_INFO);
             v.nmiPending--;
+            v.cpu.trace("inject NMI (NMI window)", "pending " + v.nmiPending);
             printf(v, v.prefix() + "inject NMI\n");
         }
         setNmiWindow(v, v.nmiPending > 0);
@@ -174,6 +176,7 @@ public final class SmpGuest {
     /** Stops every other CPU at an NMI; returns with all of them quiesced and the locks held. */
     public void quiesce(Vcpu v) {
         HostCpu c = v.cpu;
+        c.traceSpan("quiesce", true);
         lockQuiesceHandlingNmis(v);
         eptLock.lock(c);
         printfLock.lock(c);
@@ -228,6 +231,7 @@ public final class SmpGuest {
         printfLock.unlock(c);
         eptLock.unlock(c);
         quiesceLock.unlock(c);
+        c.traceSpan("quiesce", false);
     }
 
     /**
@@ -238,6 +242,7 @@ public final class SmpGuest {
      */
     private void quiesceParticipate(Vcpu v) {
         HostCpu c = v.cpu;
+        c.traceSpan("quiesced", true);
         boolean deferring = v.nmiHandlingDisabled;
         v.nmiHandlingDisabled = true;
         v.quiesced = true;
@@ -254,6 +259,7 @@ public final class SmpGuest {
         v.nmiHandlingDisabled = deferring;
         // came in with handling enabled (a host NMI outside an intercept handler): handle what
         // was deferred meanwhile now; inside a handler its own enable does that
+        c.traceSpan("quiesced", false);
         if (!deferring && v.nmiVisited != 0) enableNmiHandling(v);
     }
 
