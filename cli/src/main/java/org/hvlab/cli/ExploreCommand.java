@@ -18,8 +18,8 @@ final class ExploreCommand implements Callable<Integer> {
     /** The exit status when exploration found a failure (scripts and CI rely on it). */
     static final int FOUND = 1;
 
-    @Parameters(paramLabel = "SCENARIO", description = "A scenario YAML file (see scenarios/).")
-    Path scenario;
+    @Parameters(paramLabel = "SCENARIO", description = "A scenario YAML file, or the name of a shipped one (see scenarios/).")
+    String scenario;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "1000", description = "Runs at most (default ${DEFAULT-VALUE}).")
     int runs;
@@ -52,7 +52,7 @@ final class ExploreCommand implements Callable<Integer> {
         if (pctDepth < 1) throw new Main.BadInput("--pct-depth must be at least 1, got " + pctDepth);
         if (!strategy.equals("random") && !strategy.equals("pct")) throw new Main.BadInput("--strategy must be random or pct, got '" + strategy + "'");
         try {
-            Scenario s = ScenarioLoader.load(scenario);
+            Scenario s = ScenarioLoader.loadFileOrShipped(scenario);
             Explorer.Summary sum = Explorer.explore(s, new Explorer.Settings(runs, seed, jobs, timeBudget, keepGoing, strategy, pctDepth, records), System.err);
             for (Explorer.Failure f : sum.failures()) {
                 System.out.printf("FAILED seed %d: %s%n  signature: %s%n  record: %s%n", f.seed(), f.message().lines().findFirst().orElse(""),

@@ -59,6 +59,8 @@ public final class Oracles {
             if (p.startsWith("no CPU can make progress")) continue;
             p = p.replaceFirst("^CPU \\d+ ", "").replaceAll(", guest rip=0x[0-9a-f]+", "").replaceAll("rip=0x[0-9a-f]+", "");
             p = p.replaceAll("held by CPU \\d+", "held by another CPU");
+            // the guest's RIP: where each guest happened to be, not where the hypervisor is stuck
+            p = p.replaceAll(" ?<[^>]+>", "");
             if (!p.isEmpty()) waits.add(p);
         }
         waits.sort(null);

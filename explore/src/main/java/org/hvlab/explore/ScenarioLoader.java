@@ -43,6 +43,21 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 public final class ScenarioLoader {
     private ScenarioLoader() {}
 
+    /**
+     * A scenario file, or the name of a shipped scenario ({@code bug024-printf-lock-buggy}),
+     * which is read from the jar when there is no such file.
+     */
+    public static Scenario loadFileOrShipped(String fileOrName) throws ScenarioException {
+        Path p = Path.of(fileOrName);
+        if (Files.exists(p) || !fileOrName.matches("[a-z0-9-]+")) return load(p);
+        try (java.io.InputStream in = ScenarioLoader.class.getResourceAsStream("/scenarios/" + fileOrName + ".yaml")) {
+            if (in == null) throw new ScenarioException(fileOrName + ": no such scenario file, and no shipped scenario of that name");
+            return parse(Path.of("scenarios", fileOrName + ".yaml"), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new ScenarioException(fileOrName + ": cannot read the shipped scenario: " + e.getMessage());
+        }
+    }
+
     public static Scenario load(Path file) throws ScenarioException {
         String text;
         try {

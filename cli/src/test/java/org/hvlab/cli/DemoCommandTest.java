@@ -1,0 +1,45 @@
+package org.hvlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code hvlab demo}: finds the bug, minimises it, writes the report, shows the fixed variant pass. */
+class DemoCommandTest {
+    @Test
+    void theDemoFindsMinimisesReportsAndPassesTheFix(@TempDir Path dir) throws Exception {
+        RunCommandTest.Result r = RunCommandTest.hvlab("demo", "--out", dir.toString(), "--runs", "8");
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("== 1. exploring bug024-printf-lock-buggy"), r.out());
+        assertTrue(r.out().contains("signature: deadlock: "), r.out());
+        assertTrue(r.out().matches("(?s).*scheduling choices \\d+ -> \\d+.*"), r.out());
+        assertTrue(r.out().contains("no failure in 8 runs"), r.out());
+        try (var files = Files.list(dir)) {
+            var names = files.map(p -> p.getFileName().toString()).toList();
+            assertTrue(names.stream().anyMatch(n -> n.endsWith("-min.yaml")), names.toString());
+            assertTrue(names.stream().anyMatch(n -> n.endsWith("-min.html")), names.toString());
+            assertTrue(names.stream().anyMatch(n -> n.endsWith("-min.trace.json")), names.toString());
+        }
+    }
+
+    @Test
+    void exploreAndReplayFromTheCommandLine(@TempDir Path dir) throws Exception {
+        RunCommandTest.Result e = RunCommandTest.hvlab("explore", "bug113-reentrant-nmi-enable-buggy", "--runs", "4", "--records", dir.toString());
+        assertEquals(ExploreCommand.FOUND, e.status(), e.out() + e.err());
+        assertTrue(e.out().contains("signature: hypervisor-halt: CPU(..): HALT; NMI visited counter underflow 0xffffffff"), e.out());
+        Path rec;
+        try (var files = Files.list(dir)) {
+            rec = files.filter(p -> p.toString().endsWith(".yaml")).findFirst().orElseThrow();
+        }
+        RunCommandTest.Result r = RunCommandTest.hvlab("replay", rec.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("replay matches the record"), r.err());
+        RunCommandTest.Result bad = RunCommandTest.hvlab("explore", dir.resolve("nope.yaml").toString());
+        assertEquals(Main.BAD_INPUT, bad.status());
+        assertEquals(1, bad.err().lines().count(), bad.err());
+    }
+}
