@@ -42,4 +42,21 @@ class DemoCommandTest {
         assertEquals(Main.BAD_INPUT, bad.status());
         assertEquals(1, bad.err().lines().count(), bad.err());
     }
+
+    @Test
+    void campaignWritesTasksRunsOneAndRunsLocally(@TempDir Path dir) throws Exception {
+        RunCommandTest.Result w = RunCommandTest.hvlab("campaign", "bug113-reentrant-nmi-enable-buggy", "--seeds", "1-4", "--task-size", "2",
+                "--write-tasks", dir.resolve("tasks").toString());
+        assertEquals(0, w.status(), w.out() + w.err());
+        assertTrue(w.out().startsWith("2 tasks written"), w.out());
+        RunCommandTest.Result t = RunCommandTest.hvlab("campaign", "--run-task", dir.resolve("tasks/task-00000.yaml").toString(), "--records", dir.toString());
+        assertEquals(ExploreCommand.FOUND, t.status(), t.out() + t.err());
+        assertTrue(t.out().contains("NMI visited counter underflow"), t.out());
+        RunCommandTest.Result l = RunCommandTest.hvlab("campaign", "bug113-reentrant-nmi-enable-fixed", "--seeds", "1-4", "--task-size", "2", "--records", dir.toString());
+        assertEquals(0, l.status(), l.out() + l.err());
+        assertTrue(l.out().startsWith("4 runs: "), l.out());
+        RunCommandTest.Result bad = RunCommandTest.hvlab("campaign", "bug113-reentrant-nmi-enable-fixed", "--seeds", "9-3");
+        assertEquals(Main.BAD_INPUT, bad.status());
+        assertEquals(1, bad.err().lines().count(), bad.err());
+    }
 }
