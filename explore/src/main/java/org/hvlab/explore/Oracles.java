@@ -35,6 +35,35 @@ public final class Oracles {
         };
     }
 
+    /**
+     * The NMI-accounting oracle, for a run that otherwise passed: on every CPU each NMI sent to
+     * the guest (injected or a guest IPI) was delivered through the guest's IDT, merged by the
+     * architectural rule (in the CPU's latch, or declared by the hypervisor while its guest was
+     * NMI-blocked with one held), discarded by an INIT or before the guest ran, or is still held
+     * when the run ended. A shortfall is a lost NMI; a surplus is an NMI the guest got that
+     * nobody sent it (a hypervisor's own NMI passed on). Null when every CPU balances.
+     */
+    public static Verdict nmiAccounting(org.hvlab.machine.Machine m) {
+        org.hvlab.machine.host.HostSoftware host = m.hostSoftware();
+        for (int i = 0; i < m.cpuCount(); i++) {
+            org.hvlab.machine.cpu.Cpu c = m.cpu(i);
+            org.hvlab.machine.cpu.NmiLedger l = c.nmiLedger;
+            long held = (c.nmiPending ? 1 : 0) + (host == null ? 0 : host.guestNmisHeld(i));
+            long accounted = l.delivered + l.mergedInLatch + l.clearedByInit + l.hypervisorMerged + l.hypervisorDiscarded;
+            long lost = l.arrivedGuest - accounted - held;
+            if (lost > 0) {
+                return new Verdict("nmi-accounting", "nmi-accounting: guest NMIs lost",
+                        String.format("CPU %d: %d guest NMI%s lost: %s, still held %d", i, lost, lost == 1 ? "" : "s", l.describe(), held));
+            }
+            if (l.delivered > l.arrivedGuest) {
+                return new Verdict("nmi-accounting", "nmi-accounting: NMIs delivered that nobody sent the guest",
+                        String.format("CPU %d: %d more NMI%s delivered than sent to the guest: %s", i, l.delivered - l.arrivedGuest,
+                                l.delivered - l.arrivedGuest == 1 ? "" : "s", l.describe()));
+            }
+        }
+        return null;
+    }
+
     private static Verdict halt(String msg) {
         if (msg.contains("VMEXIT-EXCEPTION")) {
             Matcher m = Pattern.compile("interruption information (0x[0-9a-f]+)").matcher(msg);

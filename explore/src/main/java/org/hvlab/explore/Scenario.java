@@ -49,5 +49,5 @@ public record Scenario(String name, String description, Machine machine, Hypervi
 
     /** The oracles every scenario may name (see Oracles). */
     public static final List<String> ORACLES = List.of("deadlock", "hypervisor-halt", "unhandled-exception", "stuck",
-            "exit-status", "isolation", "simulator-error");
+            "exit-status", "isolation", "simulator-error", "nmi-accounting");
 }

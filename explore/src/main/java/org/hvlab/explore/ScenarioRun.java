@@ -64,6 +64,10 @@ public final class ScenarioRun {
         RunResult r = m.run(t -> driver[0] = new RunDriver(m, t, plan, s.limits().stuckSteps(), stuck));
         String guest = m.serial().guestText();
         Verdict v = Oracles.judge(r, guest);
+        if (!v.failed() && s.oracles().contains("nmi-accounting")) {
+            Verdict n = Oracles.nmiAccounting(m);
+            if (n != null) v = n;
+        }
         return new Outcome(s, seed, choices.describe(), plan, r, v, m.serial().text(), guest, m.scheduler().record(),
                 driver[0] == null ? new long[0] : driver[0].injected.clone(), m);
     }

@@ -57,10 +57,20 @@ class ScenarioLoaderTest {
                 error("name: x\nguest: {image: hello}\nhypervisor:\n  options: {virtual-nmis: maybe}\n  name: xmhf\n"));
         assertEquals("s.yaml:4: injections[0].kind: must be at, periodic, flood or burst, got 'storm'",
                 error("name: x\nguest: {image: hello}\ninjections:\n  - {kind: storm, cpu: 0}\n"));
-        assertEquals("s.yaml:4: oracles: unknown oracle 'crash' (known: deadlock, hypervisor-halt, unhandled-exception, stuck, exit-status, isolation, simulator-error)",
+        assertEquals("s.yaml:4: oracles: unknown oracle 'crash' (known: deadlock, hypervisor-halt, unhandled-exception, stuck, exit-status, isolation, simulator-error, nmi-accounting)",
                 error("name: x\nguest: {image: hello}\noracles: [deadlock,\n  crash]\n"));
         assertEquals("s.yaml:3: not valid YAML: expected ',' or '}', but got <stream end>", error("name: x\nguest: {image: hello\n"));
         assertEquals("s.yaml:3: injections[0].cpu: must be 0-1, got 2", error("name: x\nmachine: {cpus: 2}\ninjections: [{kind: at, cpu: 2, at: 5}]\nguest: {image: hello}\n"));
+    }
+
+    @Test
+    void theFormatExampleInScenariosReadmeLoads() throws Exception {
+        String readme = java.nio.file.Files.readString(Path.of("..", "scenarios", "README.md"));
+        int from = readme.indexOf("```yaml\n") + 8, to = readme.indexOf("```", from);
+        Scenario s = ScenarioLoader.parse(Path.of("scenarios", "README.md"), readme.substring(from, to));
+        assertEquals(4, s.machine().cpus());
+        assertEquals(4, s.injections().size());
+        assertEquals(Scenario.ORACLES, s.oracles(), "the example names every oracle");
     }
 
     @Test

@@ -65,6 +65,7 @@ public final class Machine implements Platform, Scheduler.Target {
     public void install(HostSoftware software) {
         if (hostCpus != null) throw new IllegalStateException("a host is already installed");
         hostCpus = new HostCpu[cpus.length];
+        hostSoftware = software;
         for (int i = 0; i < cpus.length; i++) {
             hostCpus[i] = new HostCpu(this, cpus[i], software);
             cpus[i].bootstrapLongMode(0, 0, 0); // host state: the boot protocol's flat 64-bit world
@@ -74,6 +75,12 @@ public final class Machine implements Platform, Scheduler.Target {
     }
 
     private HostCpu[] hostCpus;
+    private HostSoftware hostSoftware;
+
+    /** The installed Java hypervisor, or null on the bare machine. */
+    public HostSoftware hostSoftware() {
+        return hostSoftware;
+    }
 
     private BootLoader.Reserved reserved;
 

@@ -108,6 +108,11 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
         smp.hostNmi(vcpus[cpu.index()]);
     }
 
+    @Override
+    public int guestNmisHeld(int cpu) {
+        return smp.nmisHeld(vcpus[cpu]);
+    }
+
     /** The CPU's loop: enter the guest, handle its exit, again. */
     private void run(Vcpu v) {
         for (;;) {

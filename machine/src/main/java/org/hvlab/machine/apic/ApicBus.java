@@ -55,11 +55,11 @@ public final class ApicBus {
                 continue;
             }
             if (listener != null) listener.ipi(src.id(), a.id(), mode, vector);
-            a.accept(mode, vector);
+            a.accept(mode, vector, src.hostSending());
         }
         if (lowest != null) {
             if (listener != null) listener.ipi(src.id(), lowest.id(), mode, vector);
-            lowest.accept(mode, vector);
+            lowest.accept(mode, vector, src.hostSending());
         }
     }
 }

@@ -161,6 +161,22 @@ public final class LocalApic {
      * destination mode and shorthand as in ICR bits 19:0), to {@code dest} (an APIC ID, or a
      * logical destination). For hypervisors written in Java.
      */
+    /** An ICR write by the Java host software: NMIs it sends are the host's own (accounting only). */
+    public void sendIcrAsHost(int icrLow, int dest) {
+        hostSending = true;
+        try {
+            sendIcr(icrLow, dest);
+        } finally {
+            hostSending = false;
+        }
+    }
+
+    private boolean hostSending;
+
+    boolean hostSending() {
+        return hostSending;
+    }
+
     public void sendIcr(int icrLow, int dest) {
         sendIpi(icrLow, dest & 0xFFFFFFFFL, x2apic());
     }
@@ -187,7 +203,7 @@ public final class LocalApic {
     }
 
     /** An interrupt message arrives at this APIC. */
-    void accept(int mode, int vector) {
+    void accept(int mode, int vector, boolean fromHost) {
         switch (mode) {
             case DM_FIXED, DM_LOWEST -> {
                 if (!globallyEnabled() || !softwareEnabled() || vector < 16) return; // illegal vectors are dropped (ESR not modelled)
@@ -197,7 +213,7 @@ public final class LocalApic {
                 }
                 cpu.kick();
             }
-            case DM_NMI -> cpu.raiseNmi();
+            case DM_NMI -> cpu.raiseNmi(fromHost);
             case DM_INIT -> cpu.raiseInit();
             case DM_SIPI -> cpu.raiseSipi(vector);
             default -> { } // SMI and reserved modes: nothing modelled
@@ -250,7 +266,7 @@ public final class LocalApic {
 
     /** Raise a fixed interrupt locally (for devices and tests). */
     public void raiseFixed(int vector) {
-        accept(DM_FIXED, vector);
+        accept(DM_FIXED, vector, false);
     }
 
     /** INIT resets the APIC state except ID and base (SDM Vol.3A 11.4.7.3). */

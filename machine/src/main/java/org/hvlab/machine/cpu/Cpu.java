@@ -532,8 +532,20 @@ public final class Cpu {
         events = true;
     }
 
+    /** An NMI from outside the host software (an injection like QMP inject-nmi, or a guest's IPI). */
+    /** Where this CPU's NMIs went (the NMI-accounting oracle). */
+    public final NmiLedger nmiLedger = new NmiLedger();
+
     public void raiseNmi() {
-        if (trace != null) trace.instant(index, "nmi", nmiPending ? "NMI raised (merged)" : "NMI raised", "");
+        raiseNmi(false);
+    }
+
+    /** An NMI at this CPU's pin; {@code fromHost} when the Java host software sent it (accounting only). */
+    public void raiseNmi(boolean fromHost) {
+        if (trace != null) trace.instant(index, "nmi", nmiPending ? "NMI raised (merged)" : "NMI raised", fromHost ? "from the host" : "");
+        if (fromHost) nmiLedger.arrivedHost++;
+        else nmiLedger.arrivedGuest++;
+        if (nmiPending) nmiLedger.mergedInLatch++;
         nmiPending = true; // a second NMI while one is latched is lost (at most one latched)
         events = true;
     }
@@ -611,6 +623,7 @@ public final class Cpu {
         ldtr.set(0, 0, 0xFFFF, 0x82);
         tr.set(0, 0, 0xFFFF, 0x8B);
         cpl = 0;
+        if (nmiPending) nmiLedger.clearedByInit++;
         nmiPending = false;
         nmiBlocked = false;
         shadow = 0;

@@ -75,6 +75,7 @@ final class Interrupts {
         try {
             if (vector == CpuFault.PF && type == HW_EXCEPTION) c.cr2 = cr2;
             deliverOnce(vector, type, hasErr, err, retRip);
+            if (type == NMI) c.nmiLedger.delivered++; // counted once the delivery completed (not when it faulted into an exit)
         } catch (CpuFault second) {
             if (c.vmx.nonRoot && VmExits.faultExits(c, second)) {
                 // a fault during delivery that the hypervisor intercepts: the exit reports the event

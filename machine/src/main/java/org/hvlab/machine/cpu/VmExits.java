@@ -135,6 +135,7 @@ final class VmExits {
         }
         if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !c.nmiBlocked && !movss) {
             c.nmiPending = false;
+            c.nmiLedger.nmiExits++;
             // from HLT: RIP is already after the HLT and the activity state HLT is saved (real hardware)
             exit(c, EXCEPTION_OR_NMI, 0, 0);
             v.set(EXIT_INTERRUPTION_INFO, 0x80000202L);

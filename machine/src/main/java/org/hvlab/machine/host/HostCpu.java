@@ -119,6 +119,7 @@ public final class HostCpu {
     private void takeNmi() {
         cpu.nmiPending = false;
         cpu.nmiBlocked = true;
+        cpu.nmiLedger.hostTaken++;
         inNmi = true;
         String w = waitingFor;
         BooleanSupplier wc = waitCondition;
@@ -351,19 +352,33 @@ public final class HostCpu {
     /** Sends an NMI IPI to the CPU with {@code apicId} (ICR delivery mode NMI, physical destination). */
     public void sendNmi(int apicId) {
         yieldPoint();
-        cpu.apic.sendIcr(LocalApic.DM_NMI << 8, apicId);
+        cpu.apic.sendIcrAsHost(LocalApic.DM_NMI << 8, apicId);
     }
 
     /** NMI IPI to all CPUs but this one (ICR shorthand 11b). */
     public void sendNmiAllButSelf() {
         yieldPoint();
-        cpu.apic.sendIcr((LocalApic.DM_NMI << 8) | (3 << 18), 0);
+        cpu.apic.sendIcrAsHost((LocalApic.DM_NMI << 8) | (3 << 18), 0);
     }
 
     /** An IPI as an ICR write (vector, delivery mode, shorthand in {@code icrLow}). */
     public void sendIpi(int icrLow, int dest) {
         yieldPoint();
-        cpu.apic.sendIcr(icrLow, dest);
+        cpu.apic.sendIcrAsHost(icrLow, dest);
+    }
+
+    /**
+     * Accounting only (no operation, no yield): the hypervisor merged a guest NMI by the
+     * architectural rule — its guest is NMI-blocked and one NMI is already held for it (SDM
+     * Vol.3A 6.7.1). The NMI-accounting oracle counts what is neither delivered nor declared as lost.
+     */
+    public void guestNmiMerged() {
+        cpu.nmiLedger.hypervisorMerged++;
+    }
+
+    /** Accounting only: the hypervisor discarded a guest NMI because no guest runs on this CPU yet. */
+    public void guestNmiDiscarded() {
+        cpu.nmiLedger.hypervisorDiscarded++;
     }
 
     /** Writes text to COM1 as this CPU (one operation per call, like one locked printf). */

@@ -11,4 +11,13 @@ public interface HostSoftware {
 
     /** A host NMI (not one that caused a VM exit: that one is reported by the exit). */
     default void onNmi(HostCpu cpu) {}
+
+    /**
+     * Guest NMIs this hypervisor holds for CPU {@code cpu} and has not delivered yet (pending for
+     * an NMI window, queued for injection, not yet classified), for the NMI-accounting oracle at
+     * the end of a run; read while nothing runs, so it is no operation.
+     */
+    default int guestNmisHeld(int cpu) {
+        return 0;
+    }
 }

@@ -120,6 +120,7 @@ public final class SmpGuest {
      */
     private void guestNmi(Vcpu v) {
         if (!v.launched) {
+            v.cpu.guestNmiDiscarded();
             printf(v, v.prefix() + "drop NMI\n"); // no guest on this CPU yet
             return;
         }
@@ -143,9 +144,25 @@ public final class SmpGuest {
         long intr = copy ? v.vmcs.read(GUEST_INTERRUPTIBILITY) : v.cpu.vmread(GUEST_INTERRUPTIBILITY);
         long queued = copy ? v.vmcs.read(ENTRY_INTERRUPTION_INFO) : v.cpu.vmread(ENTRY_INTERRUPTION_INFO);
         int cap = (intr & 8) != 0 || (queued & 0x80000000L) != 0 ? 1 : 2;
+        // at the cap the guest holds one in its handler and one latched: a bare CPU would merge this one too
         if (v.nmiPending < cap) v.nmiPending++;
+        else v.cpu.guestNmiMerged();
         v.cpu.trace("guest NMI pending", "pending " + v.nmiPending + (v.nmiPending == cap ? " (cap)" : ""));
         setNmiWindow(v, true);
+    }
+
+    /**
+     * Guest NMIs this CPU holds and has not delivered (the NMI-accounting oracle, read at the end
+     * of a run): the pending count, the visited counter (not yet classified, so an upper bound),
+     * an NMI queued for the next entry, and one the last exit interrupted during its delivery.
+     */
+    public int nmisHeld(Vcpu v) {
+        int held = v.nmiPending + Math.max(0, v.nmiVisited);
+        org.hvlab.machine.vmx.Vmcs hw = v.cpu.cpu().vmx.current;
+        long queued = v.vmcs.valid() ? v.vmcs.read(ENTRY_INTERRUPTION_INFO) : hw == null ? 0 : hw.get(ENTRY_INTERRUPTION_INFO);
+        if ((queued & 0x80000700L) == 0x80000200L) held++;
+        if (hw != null && (hw.get(IDT_VECTORING_INFO) & 0x80000700L) == 0x80000200L) held++;
+        return held;
     }
 
     /** The NMI-window exit (reason 8): inject one pending NMI, then keep the window while more wait. */

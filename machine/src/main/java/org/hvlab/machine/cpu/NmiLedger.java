@@ -1,0 +1,36 @@
+package org.hvlab.machine.cpu;
+
+/**
+ * Where every NMI that reached one CPU went, for the NMI-accounting oracle (issue 5): counted
+ * by the machine at the NMI pin, the latch, the IDT and the VMX transitions, plus what a Java
+ * hypervisor declares it merged or discarded for its guest. The architecture keeps at most one
+ * NMI latched while NMIs are blocked (SDM Vol.3A 6.7.1) and discards the rest; a hypervisor
+ * that virtualizes NMIs may do the same for its guest, and nothing else.
+ */
+public final class NmiLedger {
+    /** NMIs from outside the host software: injected like QMP inject-nmi, or IPIs sent by guest code. */
+    public long arrivedGuest;
+    /** NMI IPIs the Java host software sent itself (XMHF's quiesce). */
+    public long arrivedHost;
+    /** Arrivals while one NMI was already latched: merged with it (SDM Vol.3A 6.7.1). */
+    public long mergedInLatch;
+    /** Latched NMIs that an INIT's reset discarded. */
+    public long clearedByInit;
+    /** NMIs delivered through this CPU's IDT: on the bare machine, or injected into / taken by a guest in VMX non-root. */
+    public long delivered;
+    /** NMIs that caused a VM exit (NMI exiting). */
+    public long nmiExits;
+    /** NMIs the Java host software took at a yield point. */
+    public long hostTaken;
+    /** Guest NMIs a hypervisor merged by the architectural rule (one held while its guest is NMI-blocked). */
+    public long hypervisorMerged;
+    /** Guest NMIs a hypervisor discarded because no guest runs on this CPU yet. */
+    public long hypervisorDiscarded;
+
+    /** All counts on one line, for verdict messages. */
+    public String describe() {
+        return String.format("arrived %d (+%d from the host), merged in the latch %d, cleared by INIT %d, delivered %d, NMI exits %d,"
+                + " host-taken %d, merged by the hypervisor %d, discarded by the hypervisor %d",
+                arrivedGuest, arrivedHost, mergedInLatch, clearedByInit, delivered, nmiExits, hostTaken, hypervisorMerged, hypervisorDiscarded);
+    }
+}
