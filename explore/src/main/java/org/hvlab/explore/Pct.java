@@ -75,6 +75,11 @@ final class Pct implements ChoiceSource {
         return pending;
     }
 
+    /** The change points, in steps (tests). */
+    long[] changePoints() {
+        return changePoints.clone();
+    }
+
     @Override
     public String describe() {
         return "pct(seed=" + seed + ", depth=" + depth + ", maxQuantum=" + maxQuantum + ")";
