@@ -69,6 +69,10 @@ public final class Report {
             name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
             String q = r.getParams().getParam("quantum");
             if (q != null) name += ":" + q;
+            String h = r.getParams().getParam("hypervisor");
+            if (h != null) name += ":" + h;
+            String sc = r.getParams().getParam("scenario");
+            if (sc != null) name += ":" + sc;
             Result<?> p = r.getPrimaryResult();
             s.put(name, new Score(p.getScore(), p.getScoreError(), p.getScoreUnit()));
         }
@@ -128,6 +132,24 @@ public final class Report {
         if (intercept != null) {
             sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "(f) XMHF intercept round trip (guest CPUID under XMHF)", ns(intercept)));
         }
+        Score runXmhf = s.get("ExploreRunBench.oneRun:xmhf"), runBare = s.get("ExploreRunBench.oneRun:none");
+        if (runXmhf != null || runBare != null) {
+            sb.append(String.format(Locale.ROOT, "%-58s %14s %10s%n", "(g) one exploration run, 2-CPU quiesce scenario (mtrrstorm)", "ms", "runs/s"));
+            if (runXmhf != null) sb.append(String.format(Locale.ROOT, "%-58s %14s %10.1f%n", "    under XMHF", ns(runXmhf), 1000 / runXmhf.value));
+            if (runBare != null) sb.append(String.format(Locale.ROOT, "%-58s %14s %10.1f%n", "    bare machine (baseline)", ns(runBare), 1000 / runBare.value));
+            if (runXmhf != null && runBare != null) {
+                sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "    XMHF / bare", String.format(Locale.ROOT, "%.1fx", runXmhf.value / runBare.value)));
+            }
+        }
+        List<String> ttf = new ArrayList<>();
+        for (String k : s.keySet()) if (k.startsWith("TimeToFailureBench.exploreUntilFound:")) ttf.add(k);
+        if (!ttf.isEmpty()) sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "(h) time to first failure (explore, 2 jobs)", "ms"));
+        double worstTtf = 0;
+        for (String k : ttf) {
+            Score t = s.get(k);
+            sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "    " + k.substring(k.indexOf(':') + 1) + "-buggy", ns(t)));
+            worstTtf = Math.max(worstTtf, t.value + t.err());
+        }
         sb.append('\n');
 
         sb.append("targets (judged on the 99.9% confidence interval)\n");
@@ -148,6 +170,9 @@ public final class Report {
         if (intercept != null) {
             double upper = intercept.value + intercept.err();
             sb.append(String.format(Locale.ROOT, "  XMHF intercept round trip < 1 us: %s (upper bound %.1f ns)%n", upper < SWITCH_TARGET_NS ? "MET" : "NOT MET", upper));
+        }
+        if (!ttf.isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "  every seed bug found within 10 s: %s (slowest upper bound %.0f ms)%n", worstTtf < 10_000 ? "MET" : "NOT MET", worstTtf));
         }
         return sb.toString();
     }
