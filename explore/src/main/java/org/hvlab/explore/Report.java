@@ -89,7 +89,7 @@ public final class Report {
                 width + 90, top + row * cpus + 20));
         for (int i = 0; i < cpus; i++) {
             svg.append(String.format(Locale.ROOT, "<text x=\"0\" y=\"%d\" font-size=\"12\">CPU %d</text>", top + row * i + 22, i));
-            svg.append(String.format(Locale.ROOT, "<rect x=\"80\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f4f4f4\"/>", top + row * i + 4, width, row - 8));
+            svg.append(String.format(Locale.ROOT, "<rect x=\"80\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f4f4f4\"></rect>", top + row * i + 4, width, row - 8));
         }
         // spans: guest time green, quiesce orange, waits red; instants as ticks (at most one per pixel and kind)
         Map<String, Deque<Long>> open = new HashMap<>();
@@ -152,7 +152,7 @@ public final class Report {
                 + "Blue ticks: NMIs (planned, raised, injected, delivered). Purple: hypervisor events. Grey: VM exits. "
                 + "Hover for details; the same events are in the trace JSON for Perfetto.</p>\n" + svg + "\n"
                 + "<h2>How the run ended</h2><pre>" + esc(o.verdict().message()) + "</pre>\n"
-                + "<h2>The last events</h2><table><tr><th>step</th><th>CPU</th><th></th><th>event</th><th>detail</th></tr>\n" + last + "</table>\n"
+                + "<h2>The last events</h2><table><thead><tr><th>step</th><th>CPU</th><th></th><th>event</th><th>detail</th></tr></thead><tbody>\n" + last + "</tbody></table>\n"
                 + "<h2>Serial output</h2><pre>" + esc(o.serial()) + "</pre>\n</body></html>\n";
     }
 }

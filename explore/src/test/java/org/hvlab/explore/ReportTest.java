@@ -40,5 +40,42 @@ class ReportTest {
         assertTrue(html.contains("waiting for lock printf"), "the deadlock report");
         assertTrue(html.contains("at org.hvlab.xmhf.smpguest.SmpGuest"), "with the Java host stacks");
         assertFalse(html.contains("<script") || html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"), "self-contained");
+        loadsInAHeadlessBrowserWithoutErrors(files.get(1), o);
+    }
+
+    /**
+     * The page in HtmlUnit, a headless browser in Java (Chromium is not on the machines this is
+     * built on; scripts/check-report-in-chromium.sh does the same where it is): no HTML parser
+     * errors or warnings, no CSS errors, no script or console errors, and the timeline is an SVG
+     * element with one lane per CPU.
+     */
+    private static void loadsInAHeadlessBrowserWithoutErrors(Path page, ScenarioRun.Outcome o) throws Exception {
+        List<String> problems = new java.util.ArrayList<>();
+        try (org.htmlunit.WebClient web = new org.htmlunit.WebClient(org.htmlunit.BrowserVersion.CHROME)) {
+            web.getOptions().setThrowExceptionOnScriptError(true);
+            web.setHTMLParserListener(new org.htmlunit.html.parser.HTMLParserListener() {
+                @Override public void error(String m, java.net.URL u, String h, int line, int col, String key) { problems.add("HTML error " + line + ":" + col + " " + m); }
+                @Override public void warning(String m, java.net.URL u, String h, int line, int col, String key) { problems.add("HTML warning " + line + ":" + col + " " + m); }
+            });
+            web.setCssErrorHandler(new org.htmlunit.cssparser.parser.CSSErrorHandler() {
+                @Override public void warning(org.htmlunit.cssparser.parser.CSSParseException e) { problems.add("CSS warning " + e.getMessage()); }
+                @Override public void error(org.htmlunit.cssparser.parser.CSSParseException e) { problems.add("CSS error " + e.getMessage()); }
+                @Override public void fatalError(org.htmlunit.cssparser.parser.CSSParseException e) { problems.add("CSS fatal " + e.getMessage()); }
+            });
+            web.setJavaScriptErrorListener(new org.htmlunit.javascript.SilentJavaScriptErrorListener() {
+                @Override public void scriptException(org.htmlunit.html.HtmlPage p, org.htmlunit.ScriptException e) { problems.add("script " + e.getMessage()); }
+                @Override public void warn(String m, String src, int line, String ls, int off) { problems.add("script warning " + m); }
+            });
+            org.htmlunit.html.HtmlPage p = web.getPage(page.toUri().toURL());
+            // style sheets are parsed when scripts look at them: make the browser parse them all
+            Object rules = p.executeJavaScript("Array.from(document.styleSheets).reduce((n, s) => n + s.cssRules.length, 0)").getJavaScriptResult();
+            assertTrue(((Number) rules).intValue() > 0, "the page's own CSS was parsed");
+            assertEquals(List.of(), problems);
+            assertTrue(p.getTitleText().contains(o.scenario().name()), p.getTitleText());
+            var svgs = p.getElementsByTagName("svg");
+            assertEquals(1, svgs.size(), "one timeline");
+            String svgText = svgs.get(0).asXml();
+            for (int cpu = 0; cpu < o.scenario().machine().cpus(); cpu++) assertTrue(svgText.contains("CPU " + cpu), "a lane for CPU " + cpu);
+        }
     }
 }
