@@ -44,6 +44,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--hypervisor", paramLabel = "none|xmhf", defaultValue = "none", description = "Java hypervisor to run the guest under (default ${DEFAULT-VALUE}).")
     String hypervisor;
 
+    @Option(names = "--hypapp", paramLabel = "none|trustvisor", defaultValue = "none", description = "XMHF's hypapp (default ${DEFAULT-VALUE}).")
+    String hypapp;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "An option; see the README's option table.")
     List<String> sets = new ArrayList<>();
 
@@ -78,6 +81,8 @@ final class RunCommand implements Callable<Integer> {
         if (maxSteps < 1) throw new Main.BadInput("--max-steps must be positive, got " + maxSteps);
         if (!hypervisor.equals("none") && !hypervisor.equals("xmhf")) throw new Main.BadInput("unknown hypervisor '" + hypervisor + "' (none or xmhf)");
         boolean xmhf = hypervisor.equals("xmhf");
+        if (!org.hvlab.xmhf.hypapp.Hypapps.NAMES.contains(hypapp)) throw new Main.BadInput("unknown hypapp '" + hypapp + "' (none or trustvisor)");
+        if (!xmhf && !hypapp.equals("none")) throw new Main.BadInput("--hypapp needs --hypervisor xmhf");
         XmhfOptions xmhfOptions = new XmhfOptions();
         String strategy = "random";
         int quantum = MachineConfig.DEFAULT_MAX_QUANTUM;
@@ -138,7 +143,7 @@ final class RunCommand implements Callable<Integer> {
         for (int i = 0; i < cpus; i++) m.cpu(i).yieldOnPause = pauseYields;
         if (xmhf) {
             try {
-                Xmhf.install(m, xmhfOptions, Hypapp.NONE);
+                Xmhf.install(m, xmhfOptions, org.hvlab.xmhf.hypapp.Hypapps.create(hypapp));
             } catch (IllegalArgumentException e) {
                 throw new Main.BadInput(e.getMessage());
             }

@@ -18,7 +18,7 @@ public record Scenario(String name, String description, Machine machine, Hypervi
     public record Machine(int cpus, long memoryBytes, String profile) {}
 
     /** {@code name} is "none" or "xmhf"; options are XMHF's {@code --set} options. */
-    public record Hypervisor(String name, Map<String, String> options) {
+    public record Hypervisor(String name, String hypapp, Map<String, String> options) {
         public boolean xmhf() {
             return name.equals("xmhf");
         }

@@ -100,10 +100,10 @@ public final class ScenarioLoader {
             machine = new Scenario.Machine(cpus, mem, profile);
         }
 
-        Scenario.Hypervisor hv = new Scenario.Hypervisor("none", Map.of());
+        Scenario.Hypervisor hv = new Scenario.Hypervisor("none", "none", Map.of());
         if (f.containsKey("hypervisor")) {
             MappingNode h = r.mapping(f.get("hypervisor"), "hypervisor");
-            Map<String, Node> hf = r.fields(h, "hypervisor.", Set.of("name", "options"));
+            Map<String, Node> hf = r.fields(h, "hypervisor.", Set.of("name", "hypapp", "options"));
             String hname = r.string(r.required(hf, h, "name", "hypervisor."), "hypervisor.name");
             if (!hname.equals("none") && !hname.equals("xmhf")) throw r.error(hf.get("name"), "hypervisor.name", "must be none or xmhf, got '" + hname + "'");
             Map<String, String> opts = new LinkedHashMap<>();
@@ -122,7 +122,12 @@ public final class ScenarioLoader {
                     opts.put(k, v);
                 }
             }
-            hv = new Scenario.Hypervisor(hname, opts);
+            String happ = hf.containsKey("hypapp") ? r.string(hf.get("hypapp"), "hypervisor.hypapp") : "none";
+            if (!org.hvlab.xmhf.hypapp.Hypapps.NAMES.contains(happ)) {
+                throw r.error(hf.get("hypapp"), "hypervisor.hypapp", "must be " + String.join(" or ", org.hvlab.xmhf.hypapp.Hypapps.NAMES) + ", got '" + happ + "'");
+            }
+            if (!hname.equals("xmhf") && !happ.equals("none")) throw r.error(hf.get("hypapp"), "hypervisor.hypapp", "a hypapp needs hypervisor xmhf");
+            hv = new Scenario.Hypervisor(hname, happ, opts);
         }
 
         MappingNode g = r.mapping(r.required(f, top, "guest"), "guest");

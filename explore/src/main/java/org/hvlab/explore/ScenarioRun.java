@@ -48,7 +48,7 @@ public final class ScenarioRun {
             XmhfOptions o = new XmhfOptions();
             s.hypervisor().options().forEach(o::set);
             try {
-                Xmhf.install(m, o, Hypapp.NONE);
+                Xmhf.install(m, o, org.hvlab.xmhf.hypapp.Hypapps.create(s.hypervisor().hypapp()));
             } catch (IllegalArgumentException e) {
                 throw new ScenarioException(s.file() + ": hypervisor: " + e.getMessage());
             }

@@ -63,7 +63,9 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
         return x;
     }
 
-    public HypervisorMemory memory() { return memory; }
+    @Override public HypervisorMemory memory() { return memory; }
+    @Override public Ept01 ept() { return ept; }
+    @Override public int cpus() { return vcpus.length; }
     public XmhfOptions options() { return options; }
     @Override public SmpGuest smpGuest() { return smp; }
 
@@ -73,6 +75,7 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
     }
 
     /** The VCPU of CPU {@code i}, once it started. */
+    @Override
     public Vcpu vcpu(int i) {
         return vcpus[i];
     }

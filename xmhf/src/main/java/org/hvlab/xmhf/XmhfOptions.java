@@ -19,6 +19,8 @@ public final class XmhfOptions {
     public static final String IRET_AFTER_NMI_EXIT = "iret-after-nmi-exit";
     public static final String QUIESCE_RELEASES_PRINTF_LOCK = "quiesce-releases-printf-lock";
     public static final String DEFERRED_NMI_REENTRANT = "deferred-nmi-reentrant-enable";
+    public static final String HYPAPP_NMI_BLOCK_VMCS = "hypapp-nmi-block-vmcs";
+    public static final String EPT_VIOLATION_GPA_BITS = "ept-violation-gpa-bits";
 
     /** The table, in the order the README shows it. */
     public static final List<Option> TABLE = List.of(
@@ -27,8 +29,9 @@ public final class XmhfOptions {
                             + "guest's NMI blocking is cleared and NMIs are injected directly, even into an NMI handler",
                     "seed 000 (bug 025)"),
             new Option(NMI_INJECT_AT, "window", List.of("window", "arrival"),
-                    "when a guest NMI is injected: at the NMI-window exit (window) or decided and queued the moment the NMI "
-                            + "arrives (arrival), even if the guest is entering a PAL by then",
+                    "where XMHF decides whether the hypapp lets a guest NMI in: when the NMI-window exit injects it (window), "
+                            + "or when the NMI arrives (arrival: the NMI-window exit then injects it whatever the hypapp did "
+                            + "meanwhile, e.g. entered a PAL; and an NMI arriving while the hypapp blocks them is dropped)",
                     "seed 001 (bug 021)"),
             new Option(ENDQUIESCE_CLEAR_FLAG_FIRST, "true", List.of("true", "false"),
                     "end-quiesce clears the quiesce flag before raising the resume signal; false: signal first, so a resumed "
@@ -42,7 +45,15 @@ public final class XmhfOptions {
                     "bug 024"),
             new Option(DEFERRED_NMI_REENTRANT, "false", List.of("false", "true"),
                     "the host NMI handler calls the deferred-NMI enable itself (re-entrantly); the visited counter can underflow",
-                    "bug 113"));
+                    "bug 113"),
+            new Option(HYPAPP_NMI_BLOCK_VMCS, "copy", List.of("copy", "hardware"),
+                    "which VMCS the hypapp's guest-NMI block/unblock edits inside an intercept handler: the software copy, or the "
+                            + "hardware VMCS (hardware: the handler's put overwrites it, so a PAL runs with guest NMIs unblocked)",
+                    "bug 087 (seed 002)"),
+            new Option(EPT_VIOLATION_GPA_BITS, "64", List.of("64", "32"),
+                    "width of the guest-physical address XMHF passes to the hypapp on an EPT violation (32: truncated, so "
+                            + "TrustVisor rejects a PAL entry above 4 GiB as an invalid entry point)",
+                    "bug 022"));
 
     private final Map<String, String> values = new LinkedHashMap<>();
 
@@ -84,7 +95,7 @@ public final class XmhfOptions {
 
     // read on every VM exit: kept as fields, refreshed by set()
     private boolean virtualNmis = true, injectAtArrival, endQuiesceClearsFlagFirst = true, iretAfterNmiExit = true,
-            quiesceReleasesPrintfLock = true, deferredNmiReentrant;
+            quiesceReleasesPrintfLock = true, deferredNmiReentrant, hypappNmiBlockHardware, eptViolationGpa32;
 
     private void refresh() {
         virtualNmis = flag(VIRTUAL_NMIS);
@@ -93,6 +104,8 @@ public final class XmhfOptions {
         iretAfterNmiExit = flag(IRET_AFTER_NMI_EXIT);
         quiesceReleasesPrintfLock = flag(QUIESCE_RELEASES_PRINTF_LOCK);
         deferredNmiReentrant = flag(DEFERRED_NMI_REENTRANT);
+        hypappNmiBlockHardware = get(HYPAPP_NMI_BLOCK_VMCS).equals("hardware");
+        eptViolationGpa32 = get(EPT_VIOLATION_GPA_BITS).equals("32");
     }
 
     public boolean virtualNmis() { return virtualNmis; }
@@ -101,6 +114,8 @@ public final class XmhfOptions {
     public boolean iretAfterNmiExit() { return iretAfterNmiExit; }
     public boolean quiesceReleasesPrintfLock() { return quiesceReleasesPrintfLock; }
     public boolean deferredNmiReentrant() { return deferredNmiReentrant; }
+    public boolean hypappNmiBlockHardware() { return hypappNmiBlockHardware; }
+    public boolean eptViolationGpa32() { return eptViolationGpa32; }
 
     /** The options that differ from their defaults, for summaries. */
     public Map<String, String> changed() {

@@ -1,6 +1,7 @@
 package org.hvlab.xmhf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -26,7 +27,9 @@ class XmhfInterceptsTest {
         assertEquals("CPU 0: CPU(0x00): VMEXIT-EXCEPTION, interruption information 0x80000306; HALT", r.result().message());
         String xmhfLines = r.serial().substring(r.serial().indexOf("CPU(0x00): VMEXIT-EXCEPTION:"));
         assertTrue(xmhfLines.startsWith("CPU(0x00): VMEXIT-EXCEPTION:\ncontrol_exception_bitmap=0x00000040\n"
-                + "interruption information=0x80000306\nerrorcode=0x00000000\nguest RIP=0x"), xmhfLines);
+                + "interruption information=0x80000306\nerrorcode=0x00000000\n\tCPU(0x00): RFLAGS=0x"), xmhfLines);
+        assertTrue(xmhfLines.contains("\tCS:RIP =0x0008:0x"), xmhfLines);
+        assertFalse(xmhfLines.contains("Nested events unhandled"), "no event was being delivered");
     }
 
     @Test

@@ -35,7 +35,11 @@ final class XmhfRuns {
     }
 
     static Run run(String name, int cpus, long seed, String cmdline, XmhfOptions options, Hypapp hypapp, long maxSteps) {
-        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, maxSteps, new SeededRandom(seed, MachineConfig.DEFAULT_MAX_QUANTUM)), null);
+        return run(name, cpus, 256L << 20, seed, cmdline, options, hypapp, maxSteps);
+    }
+
+    static Run run(String name, int cpus, long memory, long seed, String cmdline, XmhfOptions options, Hypapp hypapp, long maxSteps) {
+        Machine m = new Machine(new MachineConfig(cpus, memory, maxSteps, new SeededRandom(seed, MachineConfig.DEFAULT_MAX_QUANTUM)), null);
         Xmhf x = options == null ? null : Xmhf.install(m, options, hypapp);
         try {
             m.load(image(name), cmdline);

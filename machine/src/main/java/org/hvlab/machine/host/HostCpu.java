@@ -345,6 +345,12 @@ public final class HostCpu {
         return b;
     }
 
+    /** Writes {@code length} bytes of {@code src} from {@code off} (one operation: a REP MOVS). */
+    public void writeBytes(long pa, byte[] src, int off, int length) {
+        yieldPoint();
+        mem().writeBytes(pa, src, off, length);
+    }
+
     // ---- local APIC and serial
 
     public LocalApic apic() { return cpu.apic; }

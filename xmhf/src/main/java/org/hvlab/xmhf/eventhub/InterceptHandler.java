@@ -144,10 +144,18 @@ public final class InterceptHandler {
         sb.append(String.format("control_exception_bitmap=0x%08x\n", v.vmcs.read(EXCEPTION_BITMAP)));
         sb.append(String.format("interruption information=0x%08x\n", info));
         sb.append(String.format("errorcode=0x%08x\n", err));
-        sb.append(String.format("guest RIP=0x%016x RSP=0x%016x CS=0x%04x RFLAGS=0x%08x\n", v.vmcs.read(GUEST_RIP),
-                v.vmcs.read(GUEST_RSP), v.vmcs.read(GUEST_CS_SELECTOR), v.vmcs.read(GUEST_RFLAGS)));
-        smp.printf(v, sb.toString());
-        throw v.cpu.halt(String.format("%sVMEXIT-EXCEPTION, interruption information 0x%08x; HALT", v.prefix(), info));
+        sb.append(String.format("\t%sRFLAGS=0x%016x\n", v.prefix(), v.vmcs.read(GUEST_RFLAGS)));
+        sb.append(String.format("\tSS:RSP =0x%04x:0x%016x\n", v.vmcs.read(GUEST_SS_SELECTOR), v.vmcs.read(GUEST_RSP)));
+        sb.append(String.format("\tCS:RIP =0x%04x:0x%016x\n", v.vmcs.read(GUEST_CS_SELECTOR), v.vmcs.read(GUEST_RIP)));
+        sb.append(String.format("\tIDTR base:limit=0x%016x:0x%04x\n", v.vmcs.read(GUEST_IDTR_BASE), v.vmcs.read(GUEST_IDTR_LIMIT)));
+        sb.append(String.format("\tGDTR base:limit=0x%016x:0x%04x\n", v.vmcs.read(GUEST_GDTR_BASE), v.vmcs.read(GUEST_GDTR_LIMIT)));
+        // the exception interrupted the delivery of another event (SDM Vol.3C 27.2.4): XMHF
+        // cannot deliver both and says which one it could not
+        long idt = v.vmcs.read(IDT_VECTORING_INFO);
+        String nested = (idt & 0x80000000L) != 0 ? String.format("%sHALT; Nested events unhandled 0x%08x\n", v.prefix(), idt) : "";
+        smp.printf(v, sb + nested);
+        throw v.cpu.halt(String.format("%sVMEXIT-EXCEPTION, interruption information 0x%08x%s; HALT", v.prefix(), info,
+                nested.isEmpty() ? "" : String.format(", nested events unhandled 0x%08x", idt)));
     }
 
     // ---- CPUID
@@ -325,7 +333,8 @@ public final class InterceptHandler {
             apicWrite(v, (int) (gpa & 0xFFF));
             return;
         }
-        if (hypapp.onEptViolation(xmhf, v, gpa, q)) return;
+        // bug 022: XMHF64 once handed the hypapp a 32-bit guest-physical address
+        if (hypapp.onEptViolation(xmhf, v, options.eptViolationGpa32() ? gpa & 0xFFFFFFFFL : gpa, q)) return;
         throw halt(v, String.format("EPT violation: guest-physical address 0x%x, qualification 0x%x (memory the guest does not own)", gpa, q));
     }
 

@@ -35,5 +35,17 @@ public interface Hypapp {
         org.hvlab.xmhf.smpguest.SmpGuest smpGuest();
 
         void printf(Vcpu v, String text);
+
+        /** EPT01, for a hypapp that takes guest pages away (under quiesce). */
+        org.hvlab.xmhf.memprot.Ept01 ept();
+
+        /** XMHF's memory, including the pages reserved for the hypapp. */
+        org.hvlab.xmhf.runtime.HypervisorMemory memory();
+
+        /** The VCPU of CPU {@code i}. */
+        Vcpu vcpu(int i);
+
+        /** Number of CPUs. */
+        int cpus();
     }
 }

@@ -23,6 +23,9 @@ public final class Ept01 {
     private int[] chunkType;
     private long[] chunkTable;
     private int nextPt;
+    /** Guest pages a hypapp took away (TrustVisor's PAL pages): not present in EPT01. */
+    private final java.util.Set<Long> absent = new java.util.HashSet<>();
+    private Mtrrs mtrrs;
 
     public Ept01(HypervisorMemory mem, int cpus) {
         this.mem = mem;
@@ -54,7 +57,48 @@ public final class Ept01 {
             cpu.write64(mem.eptPdGib3(c) + 8 * pdIndex(APIC_PAGE), mem.eptPtApic(c) | RWX);
             apicReadOnly(cpu, c);
         }
+        this.mtrrs = mtrrs;
         applyMemoryTypes(cpu, mtrrs);
+    }
+
+    /**
+     * Takes guest pages out of EPT01 ({@code absent}) or puts them back, splitting their 2 MiB
+     * ranges into page tables. The caller quiesces, holds the EPT lock and has every CPU execute
+     * INVEPT before its guest runs again. Returns false when a page cannot be taken (not guest
+     * RAM below XMHF's memory, or no page table left to split its range).
+     */
+    public boolean setAbsent(HostCpu cpu, java.util.Collection<Long> gpas, boolean take) {
+        java.util.Set<Integer> needTables = new java.util.HashSet<>();
+        for (long gpa : gpas) {
+            if (gpa < 0 || gpa >= mem.base || isApicPage(gpa)) return false;
+            int i = (int) (gpa / TWO_MB);
+            if (chunkTable[i] == 0 && (gpa & ~(TWO_MB - 1)) != (APIC_PAGE & ~(TWO_MB - 1))) needTables.add(i);
+        }
+        // a range with a page taken away needs its own table: the uncached 2 MiB fallback would map it
+        if (take && needTables.size() > mem.ptPoolPages() - nextPt) return false;
+        for (long gpa : gpas) {
+            long page = gpa & ~0xFFFL;
+            if (take) absent.add(page >>> 12);
+            else absent.remove(page >>> 12);
+        }
+        applyMemoryTypes(cpu, mtrrs);
+        return true;
+    }
+
+    /** Whether a hypapp took the page of {@code gpa} out of EPT01. */
+    public boolean isAbsent(long gpa) {
+        return absent.contains(gpa >>> 12);
+    }
+
+    private boolean anyAbsent(long start) {
+        if (absent.isEmpty()) return false;
+        for (long p = start >>> 12; p < (start + TWO_MB) >>> 12; p++) if (absent.contains(p)) return true;
+        return false;
+    }
+
+    /** An EPT01 leaf for a 4 KiB page: identity with its memory type, or not present when a hypapp took it. */
+    private long leaf4k(long pa, Mtrrs mtrrs) {
+        return absent.contains(pa >>> 12) ? 0 : pa | ((long) mtrrs.typeOf(pa) << 3) | RWX;
     }
 
     private static int pdIndex(long pa) {
@@ -85,13 +129,13 @@ public final class Ept01 {
                 for (int c = 0; c < cpus; c++) {
                     for (int k = 0; k < 512; k++) {
                         long pa = start + 0x1000L * k;
-                        if (pa != APIC_PAGE) cpu.write64(mem.eptPtApic(c) + 8L * k, pa | ((long) mtrrs.typeOf(pa) << 3) | RWX);
+                        if (pa != APIC_PAGE) cpu.write64(mem.eptPtApic(c) + 8L * k, leaf4k(pa, mtrrs));
                     }
                 }
                 continue;
             }
             int t = mtrrs.typeOf(start);
-            boolean uniform = true;
+            boolean uniform = !anyAbsent(start);
             for (long pa = start + 0x1000; pa < start + TWO_MB && uniform; pa += 0x1000) uniform = mtrrs.typeOf(pa) == t;
             if (uniform) {
                 if (chunkType[i] != t) setPde(cpu, start, start | LARGE | ((long) t << 3) | RWX);
@@ -111,7 +155,7 @@ public final class Ept01 {
             long pt = chunkTable[i];
             for (int k = 0; k < 512; k++) {
                 long pa = start + 0x1000L * k;
-                cpu.write64(pt + 8L * k, pa | ((long) mtrrs.typeOf(pa) << 3) | RWX);
+                cpu.write64(pt + 8L * k, leaf4k(pa, mtrrs));
             }
             if (chunkType[i] != -1) setPde(cpu, start, pt | RWX);
             chunkType[i] = -1;

@@ -76,6 +76,7 @@ public final class VmcsSetup {
         w(c, EXCEPTION_BITMAP, 0);
         w(c, VPID, cpu + 1);
         w(c, EPT_POINTER, ept.eptp(cpu));
+        v.eptp01 = ept.eptp(cpu);
         w(c, VMCS_LINK_POINTER, -1L);
         w(c, CR0_GUEST_HOST_MASK, CR0_OWNED);
         w(c, CR4_GUEST_HOST_MASK, CR4_OWNED);

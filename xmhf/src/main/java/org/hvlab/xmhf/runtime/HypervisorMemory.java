@@ -61,4 +61,18 @@ public final class HypervisorMemory {
     public long eptPdGib3(int cpu) { return cpuBlock(cpu) + 0x7000; }
     /** The CPU's own page table for the 2 MiB holding the local APIC page. */
     public long eptPtApic(int cpu) { return cpuBlock(cpu) + 0x8000; }
+
+    /** First page of the hypapp's pool (TrustVisor's PAL page tables), after the 64 CPU blocks. */
+    static final long HYPAPP_POOL = 0x650000;
+
+    /** Page {@code i} of the hypapp's pool. */
+    public long hypappPage(int i) {
+        if (i < 0 || i >= hypappPages()) throw new IllegalArgumentException("hypapp page " + i);
+        return base + HYPAPP_POOL + 0x1000L * i;
+    }
+
+    /** Pages in the hypapp's pool. */
+    public int hypappPages() {
+        return (int) ((SIZE - HYPAPP_POOL) >>> 12);
+    }
 }

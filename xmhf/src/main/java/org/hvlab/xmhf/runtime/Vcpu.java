@@ -25,6 +25,10 @@ public final class Vcpu {
     public boolean launched;
     /** An intercepted guest xAPIC write is being single-stepped with MTF (offset, or -1). */
     public int apicWriteOffset = -1;
+    /** The hypapp blocks guest NMIs (TrustVisor while a PAL runs), and the guest's own NMI blocking before that. */
+    public boolean hypappNmiBlock, nmiBlockedBeforeHypapp;
+    /** This CPU's EPT01 pointer (what its guest runs with when no hypapp switched it). */
+    public long eptp01;
     /** VM exits handled on this CPU. */
     public long exits;
 

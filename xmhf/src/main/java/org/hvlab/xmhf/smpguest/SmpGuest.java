@@ -114,9 +114,12 @@ public final class SmpGuest {
     }
 
     /**
-     * A guest NMI: queued for the NMI window (the fixed design), or — with the historical
-     * switches — injected at once: decided at arrival (seed 001) or without virtual NMIs, into
-     * whatever the guest is doing, even its own NMI handler (seed 000).
+     * A guest NMI: queued for the NMI window (the fixed design), where the hypapp's block (the
+     * guest's virtual-NMI blocking while a PAL runs) keeps it until the block ends. Historical
+     * switches: without virtual NMIs it is injected at once into whatever the guest is doing,
+     * even its own NMI handler (seed 000); decided at arrival (seed 001), an NMI arriving while
+     * the hypapp blocks NMIs is dropped, and one that arrived before the block is injected at the
+     * NMI window whatever the hypapp did meanwhile.
      */
     private void guestNmi(Vcpu v) {
         if (!v.launched) {
@@ -125,25 +128,29 @@ public final class SmpGuest {
             return;
         }
         boolean copy = v.vmcs.valid();
-        if (!options.virtualNmis() || options.injectAtArrival()) {
+        if (options.injectAtArrival() && options.virtualNmis() && v.hypappNmiBlock) {
+            printf(v, v.prefix() + "drop NMI\n"); // seed 001's XMHF: "hypapp intercepts NMIs" (a TODO), the NMI is gone
+            return;
+        }
+        if (!options.virtualNmis()) {
             long info = copy ? v.vmcs.read(ENTRY_INTERRUPTION_INFO) : v.cpu.vmread(ENTRY_INTERRUPTION_INFO);
             if ((info & 0x80000000L) != 0) {
                 printf(v, v.prefix() + "drop NMI\n"); // an event is already queued for this entry
                 return;
             }
             write(v, ENTRY_INTERRUPTION_INFO, NMI_INFO);
-            if (!options.virtualNmis()) {
-                // seed 000: clear the guest's blocking by NMI so the injection is allowed however
-                // deep in its NMI handler the guest is
-                long intr = copy ? v.vmcs.read(GUEST_INTERRUPTIBILITY) : v.cpu.vmread(GUEST_INTERRUPTIBILITY);
-                write(v, GUEST_INTERRUPTIBILITY, intr & ~0xBL);
-            }
+            // seed 000: clear the guest's blocking by NMI so the injection is allowed however
+            // deep in its NMI handler the guest is
+            long intr = copy ? v.vmcs.read(GUEST_INTERRUPTIBILITY) : v.cpu.vmread(GUEST_INTERRUPTIBILITY);
+            write(v, GUEST_INTERRUPTIBILITY, intr & ~0xBL);
             printf(v, v.prefix() + "inject NMI\n");
             return;
         }
         long intr = copy ? v.vmcs.read(GUEST_INTERRUPTIBILITY) : v.cpu.vmread(GUEST_INTERRUPTIBILITY);
         long queued = copy ? v.vmcs.read(ENTRY_INTERRUPTION_INFO) : v.cpu.vmread(ENTRY_INTERRUPTION_INFO);
-        int cap = (intr & 8) != 0 || (queued & 0x80000000L) != 0 ? 1 : 2;
+        // while the hypapp blocks NMIs the guest's own blocking is the one it had before
+        boolean guestBlocked = v.hypappNmiBlock && !options.injectAtArrival() ? v.nmiBlockedBeforeHypapp : (intr & 8) != 0;
+        int cap = guestBlocked || (queued & 0x80000000L) != 0 ? 1 : 2;
         // at the cap the guest holds one in its handler and one latched: a bare CPU would merge this one too
         if (v.nmiPending < cap) v.nmiPending++;
         else v.cpu.guestNmiMerged();
@@ -179,6 +186,46 @@ public final class SmpGuest {
     private void setNmiWindow(Vcpu v, boolean on) {
         long proc = v.vmcs.valid() ? v.vmcs.read(PROC_BASED_CONTROLS) : v.cpu.vmread(PROC_BASED_CONTROLS);
         write(v, PROC_BASED_CONTROLS, on ? proc | PROC_NMI_WINDOW : proc & ~PROC_NMI_WINDOW);
+    }
+
+    // =========================================================================================
+    // The hypapp's guest-NMI block (XMHF-FACTS.md "Hypapp NMI blocking")
+
+    /**
+     * Blocks guest NMIs (TrustVisor, entering a PAL): the guest runs virtual-NMI blocked (SDM
+     * Vol.3C 25.4.1: no NMI-window exit while it is set), so pending NMIs wait for the unblock;
+     * an NMI already queued for injection goes back to pending. Only inside an intercept
+     * handler: it edits the VMCS copy, which the handler's put writes. Historical switches: the
+     * hardware VMCS instead (bug 087: the put overwrites it, the block is lost); seed 001's XMHF
+     * only flags the block, which the NMI's arrival checks.
+     */
+    public void nmiBlock(Vcpu v) {
+        v.hypappNmiBlock = true;
+        if (options.injectAtArrival()) return;
+        boolean hw = options.hypappNmiBlockHardware();
+        long intr = hw ? v.cpu.vmread(GUEST_INTERRUPTIBILITY) : v.vmcs.read(GUEST_INTERRUPTIBILITY);
+        v.nmiBlockedBeforeHypapp = (intr & 8) != 0;
+        long queued = hw ? v.cpu.vmread(ENTRY_INTERRUPTION_INFO) : v.vmcs.read(ENTRY_INTERRUPTION_INFO);
+        if ((queued & 0x800007FFL) == 0x80000202L) {
+            if (hw) v.cpu.vmwrite(ENTRY_INTERRUPTION_INFO, 0);
+            else v.vmcs.write(ENTRY_INTERRUPTION_INFO, 0);
+            v.nmiPending++;
+        }
+        if (hw) v.cpu.vmwrite(GUEST_INTERRUPTIBILITY, intr | 8);
+        else v.vmcs.write(GUEST_INTERRUPTIBILITY, intr | 8);
+        if (v.nmiPending > 0) setNmiWindow(v, true);
+    }
+
+    /** Ends the hypapp's block: the guest's NMI blocking as it was; pending NMIs get their window. */
+    public void nmiUnblock(Vcpu v) {
+        v.hypappNmiBlock = false;
+        if (options.injectAtArrival()) return;
+        boolean hw = options.hypappNmiBlockHardware();
+        long intr = hw ? v.cpu.vmread(GUEST_INTERRUPTIBILITY) : v.vmcs.read(GUEST_INTERRUPTIBILITY);
+        intr = v.nmiBlockedBeforeHypapp ? intr | 8 : intr & ~8L;
+        if (hw) v.cpu.vmwrite(GUEST_INTERRUPTIBILITY, intr);
+        else v.vmcs.write(GUEST_INTERRUPTIBILITY, intr);
+        if (v.nmiPending > 0) setNmiWindow(v, true);
     }
 
     /** Writes the VMCS copy when an intercept holds it, else the hardware VMCS. */
@@ -268,7 +315,8 @@ public final class SmpGuest {
         quiesceCounterLock.unlock(c);
         c.spinUntil(() -> resumeSignal.peek() == 1, "the resume signal (quiesced)");
         // EPT changed while this CPU was stopped: drop its cached translations (SDM Vol.3C 29.4.3.1)
-        if (eptChanged.get(c) == 1 && v.vmxOn) c.invept(1, c.vmread(EPT_POINTER));
+        // (EPT01's pointer, not the VMCS's: a CPU running a PAL has TrustVisor's EPT there)
+        if (eptChanged.get(c) == 1 && v.vmxOn) c.invept(1, v.eptp01);
         quiesceCounterLock.lock(c);
         resumeCounter.incrementAndGet(c);
         quiesceCounterLock.unlock(c);
