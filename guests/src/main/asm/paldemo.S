@@ -21,7 +21,11 @@
 # this image's .bss, or from 4 GiB up with the word "high" (needs RAM there).
 #
 # Command line: funcs=MASK (default 15) iters=N (default 20) seed=N (default 1) spin=N (f3's
-# count, default 200) high
+# count, default 200) high probe
+# "probe": before each call the CPU also reads a random page of some CPU's PAL area, or writes
+# a PAL's data page, as the OS - TrustVisor must refuse it (#GP, which a handler here counts and
+# steps over) whenever that PAL is registered; the isolation oracle watches that no access
+# gets through. Each line then also says "probes=P refused=R".
 # An NMI handler counts NMIs per CPU (the plan may inject them at any time, PAL or not).
 # Output, CPUs in order:
 #   pal-demo: CPU(0xNN) calls=K nmis=M: Test pass          (or ... failed=F ...: Test failed)
@@ -84,7 +88,10 @@ _start:
         cmp     $1, %edx
         jne     5f
         mov     %rax, spin(%rip)
-5:      mov     $1, %eax                        # a hypervisor? (CPUID.1:ECX[31])
+5:      lea     .Lk_probe(%rip), %rsi
+        call    cmdline_word
+        mov     %eax, probing(%rip)
+        mov     $1, %eax                        # a hypervisor? (CPUID.1:ECX[31])
         cpuid
         shr     $31, %ecx
         mov     %ecx, have_hv(%rip)
@@ -92,6 +99,7 @@ _start:
         PRINT   "pal-demo: no hypervisor: the PAL copies run as plain code\n"
 6:      call    exc_install_stubs
         SET_GATE 2, nmi_handler
+        SET_GATE 13, gp_handler
         call    idt_load
         call    map_pal_area
         xor     %esi, %esi
@@ -220,7 +228,11 @@ cpu_work:
         and     $3, %eax
         bt      %eax, funcs(%rip)
         jnc     4b
-        mov     %eax, %edi
+        push    %rax
+        cmpl    $0, probing(%rip)
+        je      5f
+        call    probe
+5:      pop     %rdi
         call    one_call
         incq    calls(,%rbx,8)
         dec     %r13d
@@ -364,6 +376,67 @@ one_call:
         pop     %r13
         ret
 
+# One probe as the OS: a random page of some CPU's PAL area; writes only to data pages (page 1 of
+# a PAL), which the functions do not use. A refusal arrives as #GP, which gp_handler counts and
+# resumes after.
+probe:
+        push    %r12
+        incq    probes(,%rbx,8)
+        call    rand
+        mov     %rax, %rcx
+        shr     $40, %rcx
+        xor     %edx, %edx
+        mov     ncpus(%rip), %r8d
+        mov     %rcx, %rax
+        div     %r8                             # RDX = a CPU
+        shl     $16, %rdx
+        movabs  $PAL_GVA, %r12
+        add     %rdx, %r12                      # R12 = its PAL area
+        call    rand
+        mov     %rax, %rcx
+        shr     $33, %rcx
+        and     $15, %ecx                       # a page of the 16
+        shl     $12, %rcx
+        add     %rcx, %r12
+        shr     $20, %rax
+        and     $0xFF8, %eax
+        add     %rax, %r12                      # and a quadword in it
+        lea     2f(%rip), %rax
+        mov     %rax, probe_resume(,%rbx,8)
+        mov     %r12, %rax
+        shr     $12, %rax
+        and     $3, %eax
+        cmp     $1, %eax                        # a data page: write, else read
+        je      1f
+        mov     (%r12), %rax
+        jmp     2f
+1:      movq    $0x5a5a, (%r12)
+2:      movq    $0, probe_resume(,%rbx,8)
+        pop     %r12
+        ret
+
+# #GP: a refused probe (this CPU armed probe_resume) resumes there; anything else is unexpected.
+gp_handler:
+        push    %rax
+        push    %rsi
+        mov     $(APIC_BASE + APIC_ID), %esi
+        mov     (%rsi), %eax
+        shr     $24, %eax
+        and     $(MAX_CPUS - 1), %eax
+        mov     probe_resume(,%rax,8), %rsi
+        test    %rsi, %rsi
+        jz      1f
+        movq    $0, probe_resume(,%rax,8)
+        lock incq refused(,%rax,8)
+        mov     %rsi, 24(%rsp)                  # the saved RIP (above RSI, RAX and the error code)
+        pop     %rsi
+        pop     %rax
+        add     $8, %rsp
+        iretq
+1:      pop     %rsi
+        pop     %rax
+        jmp     exc_stub_13
+
 # Call helpers: R15 = target, R14 = arguments, R13 = buffer. RAX = result.
 call_f0:
         mov     0(%r14), %rdi
@@ -466,12 +539,14 @@ report:
         jne     5f
         cmpq    $0, unregerr(,%rbx,8)
         jne     5f
+        call    print_probes
         PRINT   " nmis="
         mov     nmis(,%rbx,8), %rax
         PRINT_DEC %rax
         PRINT   ": Test pass\n"
         jmp     6f
-5:      PRINT   " failed="
+5:      call    print_probes
+        PRINT   " failed="
         mov     fails(,%rbx,8), %rax
         PRINT_DEC %rax
         PRINT   " nmis="
@@ -486,6 +561,17 @@ report:
         pop     %r12
         pop     %rbx
         ret
+
+print_probes:
+        cmpl    $0, probing(%rip)
+        je      1f
+        PRINT   " probes="
+        mov     probes(,%rbx,8), %rax
+        PRINT_DEC %rax
+        PRINT   " refused="
+        mov     refused(,%rbx,8), %rax
+        PRINT_DEC %rax
+1:      ret
 
 # ---------------------------------------------------------------------------------------------
 # The PAL functions: position-independent, registers and stack only.
@@ -563,6 +649,7 @@ pal_f3_end:
 .Lk_seed:       .asciz  "seed="
 .Lk_spin:       .asciz  "spin="
 .Lk_high:       .asciz  "high"
+.Lk_probe:      .asciz  "probe"
         .p2align 3
 pal_code_tab:   .quad   pal_f0, pal_f1, pal_f2, pal_f3
 pal_len_tab:    .quad   pal_f0_end - pal_f0, pal_f1_end - pal_f1, pal_f2_end - pal_f2, pal_f3_end - pal_f3
@@ -585,6 +672,7 @@ spin:           .quad   200
         .p2align 3
 ncpus:          .skip 4
 have_hv:        .skip 4
+probing:        .skip 4
 ap_ready:       .skip 4
 go:             .skip 4
 done:           .skip 8
@@ -596,6 +684,9 @@ regerr:         .skip 8 * MAX_CPUS
 regfunc:        .skip 8 * MAX_CPUS
 unregerr:       .skip 8 * MAX_CPUS
 unregfunc:      .skip 8 * MAX_CPUS
+probes:         .skip 8 * MAX_CPUS
+refused:        .skip 8 * MAX_CPUS
+probe_resume:   .skip 8 * MAX_CPUS
 desc_area:      .skip DESC_SIZE * MAX_CPUS
 args_area:      .skip 128 * MAX_CPUS
 buf_area:       .skip 256 * MAX_CPUS

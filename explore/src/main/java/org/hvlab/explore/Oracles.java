@@ -32,6 +32,8 @@ public final class Oracles {
             case STEP_LIMIT -> new Verdict("stuck", "stuck: step limit", msg);
             case SHUTDOWN -> new Verdict("shutdown", "shutdown: " + numbersOut(msg.replaceAll("rip=0x[0-9a-f]+ ", "")), msg);
             case SIMULATOR_ERROR -> new Verdict("simulator-error", "simulator-error: " + numbersOut(msg), msg);
+            // the access itself got through (a wrong or stale translation): the guest's kind of access names it
+            case ISOLATION_BREACH -> new Verdict("isolation", "isolation: guest " + breachKind(msg) + " of protected memory", msg);
         };
     }
 
@@ -94,6 +96,11 @@ public final class Oracles {
         }
         waits.sort(null);
         return String.join(" | ", waits);
+    }
+
+    private static String breachKind(String msg) {
+        Matcher m = Pattern.compile("guest (read|write|instruction fetch) of").matcher(msg);
+        return m.find() ? m.group(1) : "access";
     }
 
     private static String stuckPlace(String msg) {

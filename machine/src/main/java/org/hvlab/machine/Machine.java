@@ -193,6 +193,18 @@ public final class Machine implements Platform, Scheduler.Target {
         return new RunResult(outcome, status, message, steps(), reports);
     }
 
+    private org.hvlab.machine.cpu.MemoryWatch watch;
+
+    /** The isolation watch (created on first use, then checked on every guest access to a watched page). */
+    public org.hvlab.machine.cpu.MemoryWatch memoryWatch() {
+        if (watch == null) {
+            watch = new org.hvlab.machine.cpu.MemoryWatch(memory(), cpus, (c, msg) -> finish(Outcome.ISOLATION_BREACH, Outcome.ISOLATION_BREACH.exitStatus,
+                    msg + " " + symbols.lookup(c.rip)));
+            for (Cpu c : cpus) c.watch = watch;
+        }
+        return watch;
+    }
+
     /** A driver's verdict (an oracle saw the run fail): ends the run like any other verdict. */
     public void finishDriven(Outcome o, String msg) {
         finish(o, o.exitStatus, msg);

@@ -12,7 +12,9 @@ public enum Outcome {
     HYPERVISOR_HALT(103, "hypervisor halt"),
     SIMULATOR_ERROR(104, "simulator error"),
     /** Only exploration runs end this way: an oracle judged the guest stuck (no progress, or an IRETQ to itself). */
-    GUEST_STUCK(105, "guest stuck");
+    GUEST_STUCK(105, "guest stuck"),
+    /** A guest touched memory an isolation watch gives to another context (cpu.MemoryWatch). */
+    ISOLATION_BREACH(106, "isolation breach");
 
     public final int exitStatus;
     public final String meaning;

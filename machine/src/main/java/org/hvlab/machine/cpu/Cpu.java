@@ -169,6 +169,15 @@ public final class Cpu {
         fetchVpn = -1;
     }
 
+    /** The isolation watch, when one is installed (Machine.memoryWatch). */
+    public MemoryWatch watch;
+
+    /** A watched page must not be reached through the TLB's fast path or the fetch cache any more. */
+    void unlinkPage(Page p) {
+        tlbs.unlinkPage(p);
+        if (fetchPage == p) fetchVpn = -1;
+    }
+
     /** The current TLB set changed (VM entry/exit, INVVPID): index the new one. */
     void tlbSwitched() {
         TlbContexts.Set t = tlbs.current;
@@ -342,12 +351,14 @@ public final class Cpu {
 
     /** Physical read: RAM, this CPU's xAPIC page, or all ones for nothing. */
     public long readPhys(long pa, int size) {
+        if (watch != null && watch.watched(pa)) watch.check(this, pa, Paging.READ);
         if (apic.mmioHit(pa)) return apic.mmioRead(pa, size);
         if (mem.isRam(pa)) return mem.read(pa, size);
         return LazyFlags.mask(size);
     }
 
     public void writePhys(long pa, int size, long v) {
+        if (watch != null && watch.watched(pa)) watch.check(this, pa, Paging.WRITE);
         if (apic.mmioHit(pa)) { apic.mmioWrite(pa, size, v); return; }
         mem.write(pa, size, v);
     }
@@ -389,6 +400,7 @@ public final class Cpu {
             fetchVpn = -1;
             return null;
         }
+        if (p.watched && watch != null) watch.check(this, pa, Paging.FETCH);
         if (p.code == null) p.code = new Object[Page.SIZE];
         fetchVpn = la >>> 12;
         fetchPage = p;

@@ -382,6 +382,19 @@ public final class HostCpu {
         cpu.nmiLedger.hypervisorMerged++;
     }
 
+    /**
+     * Instrumentation only (no operation): from now on only guest accesses through the EPT whose
+     * PML4 is at {@code ep4ta} may touch these pages ({@code ep4ta} < 0: the watch ends); any
+     * other guest access ends the run as an isolation breach.
+     */
+    public void watchPages(java.util.Collection<Long> pas, long ep4ta) {
+        org.hvlab.machine.cpu.MemoryWatch w = machine.memoryWatch();
+        for (long pa : pas) {
+            if (ep4ta < 0) w.unwatch(pa);
+            else w.watch(pa, ep4ta);
+        }
+    }
+
     /** Accounting only: the hypervisor discarded a guest NMI because no guest runs on this CPU yet. */
     public void guestNmiDiscarded() {
         cpu.nmiLedger.hypervisorDiscarded++;

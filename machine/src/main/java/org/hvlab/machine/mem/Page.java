@@ -14,6 +14,8 @@ public final class Page {
     public final long number;
     /** Decoded-instruction cache for this page, or null. Written by the CPU, cleared by writes. */
     public Object[] code;
+    /** An isolation watch covers this page (cpu.MemoryWatch): accesses take the checked slow path. */
+    public boolean watched;
 
     Page(long number) {
         this.number = number;

@@ -206,6 +206,8 @@ public final class TrustVisor implements Hypapp {
             published = new Pal(++nextId, pal.gcr3, pal.entryV, pal.entryP, pal.user, pal.sections, pal.params, pal.poolPages, pal.palCr3, pal.eptp);
             whitelist.add(published);
             x.smpGuest().markEptChanged(v);
+            // the isolation oracle: from now on only the PAL's EPT may reach these pages
+            c.watchPages(distinct, published.eptp & ~0xFFFL);
         }
         x.smpGuest().endQuiesce(v);
         if (result != 0) {
@@ -228,6 +230,7 @@ public final class TrustVisor implements Hypapp {
             java.util.Set<Long> pages = new java.util.HashSet<>();
             for (Pal.Section s : pal.sections) for (long g : s.gpas()) pages.add(g);
             x.ept().setAbsent(c, pages, false);
+            c.watchPages(pages, -1);
             whitelist.remove(pal);
             for (int i : pal.poolPages) poolUsed.clear(i);
             x.smpGuest().markEptChanged(v);
