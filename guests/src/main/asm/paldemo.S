@@ -21,7 +21,10 @@
 # this image's .bss, or from 4 GiB up with the word "high" (needs RAM there).
 #
 # Command line: funcs=MASK (default 15) iters=N (default 20) seed=N (default 1) spin=N (f3's
-# count, default 200) high probe
+# count, default 200) high probe user
+# "user": each CPU does its work in ring 3 (own GDT with user segments, a TSS per CPU for the
+# NMIs and #GPs that come in ring 3, the image's first 2 MiB and the PAL area user-accessible),
+# so registration comes from CPL 3 and the PALs run at CPL 3; "int $0x80" brings it back.
 # "probe": before each call the CPU also reads a random page of some CPU's PAL area, or writes
 # a PAL's data page, as the OS - TrustVisor must refuse it (#GP, which a handler here counts and
 # steps over) whenever that PAL is registered; the isolation oracle watches that no access
@@ -91,6 +94,9 @@ _start:
 5:      lea     .Lk_probe(%rip), %rsi
         call    cmdline_word
         mov     %eax, probing(%rip)
+        lea     .Lk_user(%rip), %rsi
+        call    cmdline_word
+        mov     %eax, user_mode(%rip)
         mov     $1, %eax                        # a hypervisor? (CPUID.1:ECX[31])
         cpuid
         shr     $31, %ecx
@@ -100,6 +106,11 @@ _start:
 6:      call    exc_install_stubs
         SET_GATE 2, nmi_handler
         SET_GATE 13, gp_handler
+        SET_GATE 0x80, int80_handler, 0, 0xEE   # DPL 3: ring 3 may INT 0x80
+        cmpl    $0, user_mode(%rip)
+        je      12f
+        call    user_setup
+12:
         call    idt_load
         call    map_pal_area
         xor     %esi, %esi
@@ -169,18 +180,22 @@ map_pal_area:
         jnz     1b
 9:      PRINT   "pal-demo: high needs usable RAM from 4 GiB up\n"
         EXIT    1
-2:      lea     pal_pd(%rip), %rax
-        or      $3, %rax
+2:      mov     $3, %r9d                        # present, writable; and user with "user"
+        cmpl    $0, user_mode(%rip)
+        je      4f
+        or      $4, %r9d
+4:      lea     pal_pd(%rip), %rax
+        or      %r9, %rax
         mov     %rax, 0x2000 + 8 * 256
         lea     pal_pt(%rip), %rax
-        or      $3, %rax
+        or      %r9, %rax
         mov     %rax, pal_pd(%rip)
         lea     pal_pt(%rip), %rdi
         xor     %ecx, %ecx
 3:      mov     %rcx, %rax
         shl     $12, %rax
         add     %r8, %rax
-        or      $3, %rax
+        or      %r9, %rax
         mov     %rax, (%rdi,%rcx,8)
         inc     %ecx
         cmp     $(MAX_CPUS * PAL_CPU_STRIDE / 4096), %ecx
@@ -190,13 +205,117 @@ map_pal_area:
         ret
 
 # ---------------------------------------------------------------------------------------------
-# One CPU's work (EDI = CPU index, the APIC ID): register its PALs, call them, unregister.
-# RBX = CPU, R12 = this CPU's PAL area, R13 = function or calls left.
+# Ring 3 ("user"). SDM Vol.3A: 64-bit TSS (task management chapter), privilege-level change on
+# interrupts (RSP0 from the TSS), IRET to a lower privilege level (SS:RSP popped).
+        .equ SEL_UDATA,         0x18 | 3
+        .equ SEL_UCODE,         0x20 | 3
+        .equ SEL_TSS0,          0x28            # CPU c's TSS at 0x28 + 16 c
+
+# The BSP, once: the GDT (kernel code and data, user data and code, a TSS per CPU), each TSS's
+# RSP0, and U in the page tables on the way to the image's first 2 MiB and to the PAL area.
+user_setup:
+        lea     tss_area(%rip), %rsi
+        xor     %ecx, %ecx
+1:      mov     %rcx, %rax
+        shl     $7, %rax
+        lea     (%rsi,%rax), %rdi               # RDI = TSS of CPU c (128 bytes apart)
+        lea     1(%rcx), %rax
+        shl     $12, %rax
+        lea     kstacks(%rip), %rdx
+        add     %rdx, %rax
+        mov     %rax, 4(%rdi)                   # RSP0: top of CPU c's kernel stack
+        movw    $104, 102(%rdi)                 # no I/O permission bitmap
+        # the 16-byte TSS descriptor: limit 103, base, type 9 (available 64-bit TSS), P
+        mov     %rdi, %rax
+        mov     %rax, %rdx
+        and     $0xFFFFFF, %rdx
+        shl     $16, %rdx
+        or      $103, %rdx
+        movabs  $0x0000890000000000, %r8
+        or      %r8, %rdx
+        mov     %rax, %r8
+        shr     $24, %r8
+        and     $0xFF, %r8
+        shl     $56, %r8
+        or      %r8, %rdx
+        lea     gdt_user(%rip), %r8
+        mov     %rcx, %r9
+        shl     $4, %r9
+        mov     %rdx, 0x28(%r8,%r9)
+        shr     $32, %rax
+        mov     %rax, 0x30(%r8,%r9)
+        inc     %ecx
+        cmp     $MAX_CPUS, %ecx
+        jb      1b
+        orq     $4, BOOT_PML4_ADDR              # PML4[0], PDPT[0], PD[0]: user-accessible
+        orq     $4, 0x2000
+        orq     $4, 0x3000
+        orq     $4, 0x2000 + 8 * 256            # the PAL area (map_pal_area sets U on its own tables)
+        mov     %cr3, %rax
+        mov     %rax, %cr3
+        ret
+
+# Each CPU (RBX = CPU): load the GDT and its TSS, then IRET to ring 3 at user_entry; returns
+# when user_entry's INT 0x80 comes back (int80_handler restores the stack saved here).
+enter_user:
+        lgdt    gdt_user_ptr(%rip)
+        lea     1f(%rip), %rax
+        push    $SEL_CODE64
+        push    %rax
+        lretq
+1:      mov     $SEL_DATA, %ax
+        mov     %ax, %ds
+        mov     %ax, %es
+        mov     %ax, %ss
+        mov     %ebx, %eax
+        shl     $4, %eax
+        add     $SEL_TSS0, %eax
+        ltr     %ax
+        mov     %rsp, kernel_rsp(,%rbx,8)
+        lea     1(%rbx), %rax
+        shl     $12, %rax
+        lea     ustacks(%rip), %rdx
+        add     %rdx, %rax
+        push    $SEL_UDATA                      # SS
+        push    %rax                            # RSP
+        push    $2                              # RFLAGS
+        push    $SEL_UCODE                      # CS
+        lea     user_entry(%rip), %rax
+        push    %rax
+        iretq
+user_entry:
+        call    work
+        int     $0x80
+
+# INT 0x80 from ring 3: back to the kernel stack enter_user left, and return from enter_user.
+int80_handler:
+        mov     $(APIC_BASE + APIC_ID), %esi
+        mov     (%rsi), %eax
+        shr     $24, %eax
+        and     $(MAX_CPUS - 1), %eax
+        mov     kernel_rsp(,%rax,8), %rsp
+        ret
+
+# ---------------------------------------------------------------------------------------------
+# One CPU's work (EDI = CPU index, the APIC ID): register its PALs, call them, unregister; in
+# ring 3 with "user". RBX = CPU, R12 = this CPU's PAL area, R13 = function or calls left.
 cpu_work:
         push    %rbx
         push    %r12
         push    %r13
         mov     %edi, %ebx
+        cmpl    $0, user_mode(%rip)
+        je      1f
+        call    enter_user
+        jmp     2f
+1:      call    work
+2:      lock incl done(%rip)
+        pop     %r13
+        pop     %r12
+        pop     %rbx
+        ret
+
+work:
         mov     %rbx, %r12
         shl     $16, %r12
         movabs  $PAL_GVA, %rax
@@ -256,11 +375,7 @@ cpu_work:
 8:      inc     %r13d
         cmp     $NFUNCS, %r13d
         jb      7b
-9:      lock incl done(%rip)
-        pop     %r13
-        pop     %r12
-        pop     %rbx
-        ret
+9:      ret
 
 # Copies function EDI into its PAL's code page and registers it. RAX = 0 or TrustVisor's error.
 install_pal:
@@ -650,6 +765,7 @@ pal_f3_end:
 .Lk_spin:       .asciz  "spin="
 .Lk_high:       .asciz  "high"
 .Lk_probe:      .asciz  "probe"
+.Lk_user:       .asciz  "user"
         .p2align 3
 pal_code_tab:   .quad   pal_f0, pal_f1, pal_f2, pal_f3
 pal_len_tab:    .quad   pal_f0_end - pal_f0, pal_f1_end - pal_f1, pal_f2_end - pal_f2, pal_f3_end - pal_f3
@@ -663,6 +779,18 @@ param_tab:
 
         .section .data
         .p2align 3
+gdt_user:
+        .quad   0
+        .quad   0x00AF9A000000FFFF              # 0x08 64-bit code, DPL 0
+        .quad   0x00CF92000000FFFF              # 0x10 data, DPL 0
+        .quad   0x00CFF2000000FFFF              # 0x18 data, DPL 3
+        .quad   0x00AFFA000000FFFF              # 0x20 64-bit code, DPL 3
+        .fill   2 * MAX_CPUS, 8, 0              # 0x28 + 16 c: CPU c's TSS (user_setup)
+gdt_user_end:
+        .word   0, 0, 0
+gdt_user_ptr:
+        .word   gdt_user_end - gdt_user - 1
+        .quad   gdt_user
 funcs:          .long   15
 iters:          .long   20
 seed:           .quad   1
@@ -673,6 +801,7 @@ spin:           .quad   200
 ncpus:          .skip 4
 have_hv:        .skip 4
 probing:        .skip 4
+user_mode:      .skip 4
 ap_ready:       .skip 4
 go:             .skip 4
 done:           .skip 8
@@ -687,6 +816,12 @@ unregfunc:      .skip 8 * MAX_CPUS
 probes:         .skip 8 * MAX_CPUS
 refused:        .skip 8 * MAX_CPUS
 probe_resume:   .skip 8 * MAX_CPUS
+kernel_rsp:     .skip 8 * MAX_CPUS
+        .p2align 7
+tss_area:       .skip 128 * MAX_CPUS
+        .p2align 12
+kstacks:        .skip 4096 * MAX_CPUS
+ustacks:        .skip 4096 * MAX_CPUS
 desc_area:      .skip DESC_SIZE * MAX_CPUS
 args_area:      .skip 128 * MAX_CPUS
 buf_area:       .skip 256 * MAX_CPUS

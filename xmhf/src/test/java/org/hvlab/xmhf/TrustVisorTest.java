@@ -34,6 +34,23 @@ class TrustVisorTest {
         assertEquals("pal-demo: no hypervisor: the PAL copies run as plain code\n" + want, bare.guestSerial());
     }
 
+    @ParameterizedTest(name = "{0} CPUs")
+    @ValueSource(ints = {1, 4})
+    void ringThreeCallersRegisterAndRunPalsAtCplThree(int cpus) {
+        TrustVisor tv = new TrustVisor();
+        XmhfRuns.Run r = XmhfRuns.run("paldemo", cpus, 3, "user probe iters=25", new XmhfOptions(), tv, 200_000_000L);
+        assertEquals(Outcome.EXITED, r.result().outcome(), r.result().message() + "\n" + r.serial());
+        assertTrue(r.guestSerial().endsWith("pal-demo: ok\n"), r.guestSerial());
+        assertEquals(4L * cpus, tv.userRegistrations(), "every PAL registered from CPL 3");
+        assertEquals(25L * cpus, tv.palEntries());
+        // every CPU's probes hit some registered PAL and were refused
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("refused=(\\d+)").matcher(r.guestSerial());
+        long refused = 0;
+        while (m.find()) refused += Long.parseLong(m.group(1));
+        assertTrue(refused > 0, r.guestSerial());
+        assertEquals(r.serial().lines().filter(l -> l.startsWith("TV[3]") && l.endsWith("refused")).count(), refused, "one TV line per refusal");
+    }
+
     @ParameterizedTest(name = "ept-violation-gpa-bits={0}")
     @ValueSource(strings = {"64", "32"})
     void palsAboveFourGiB(String bits) {

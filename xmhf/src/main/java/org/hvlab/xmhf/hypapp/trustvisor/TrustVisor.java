@@ -65,8 +65,8 @@ public final class TrustVisor implements Hypapp {
     private final BitSet poolUsed = new BitSet();
     private Ctx[] ctx;
     private int nextId;
-    /** PAL calls and returns so far, for summaries and benchmarks. */
-    private long entries, exits;
+    /** PAL calls and returns so far, PALs registered from ring 3, for summaries, tests and benchmarks. */
+    private long entries, exits, userRegistrations;
 
     @Override
     public void onStartup(Xmhf x, Vcpu v) {
@@ -84,6 +84,10 @@ public final class TrustVisor implements Hypapp {
 
     public long palExits() {
         return exits;
+    }
+
+    public long userRegistrations() {
+        return userRegistrations;
     }
 
     // ---- hypercalls
@@ -215,7 +219,8 @@ public final class TrustVisor implements Hypapp {
             return fail(x, v, "scode_register", "a page is already protected or not guest RAM", result);
         }
         c.invept(1, v.eptp01);
-        c.trace("PAL registered", "PAL " + published.id + String.format(" entry 0x%x", entry));
+        if (user) userRegistrations++;
+        c.trace("PAL registered", "PAL " + published.id + String.format(" entry 0x%x", entry) + (user ? " (ring 3)" : ""));
         return 0;
     }
 
