@@ -21,7 +21,8 @@
 # this image's .bss, or from 4 GiB up with the word "high" (needs RAM there).
 #
 # Command line: funcs=MASK (default 15) iters=N (default 20) seed=N (default 1) spin=N (f3's
-# count, default 200) high probe user
+# count, default 200) workers=N (only CPUs 0..N-1 work, the others idle in a PAUSE loop until
+# the workers are done; default all) high probe user
 # "user": each CPU does its work in ring 3 (own GDT with user segments, a TSS per CPU for the
 # NMIs and #GPs that come in ring 3, the image's first 2 MiB and the PAL area user-accessible),
 # so registration comes from CPL 3 and the PALs run at CPL 3; "int $0x80" brings it back.
@@ -32,6 +33,7 @@
 # An NMI handler counts NMIs per CPU (the plan may inject them at any time, PAL or not).
 # Output, CPUs in order:
 #   pal-demo: CPU(0xNN) calls=K nmis=M: Test pass          (or ... failed=F ...: Test failed)
+#   pal-demo: CPU(0xNN) idle nmis=M                        (a CPU beyond workers=N)
 #   pal-demo: ok                                           exit 0; any failure exits 1
 # Failures before the calls: "pal-demo: CPU(0xNN) register f<k>: error E" / "unregister ...".
 
@@ -91,7 +93,12 @@ _start:
         cmp     $1, %edx
         jne     5f
         mov     %rax, spin(%rip)
-5:      lea     .Lk_probe(%rip), %rsi
+5:      lea     .Lk_workers(%rip), %rsi
+        call    cmdline_number
+        cmp     $1, %edx
+        jne     13f
+        mov     %eax, workers(%rip)
+13:     lea     .Lk_probe(%rip), %rsi
         call    cmdline_word
         mov     %eax, probing(%rip)
         lea     .Lk_user(%rip), %rsi
@@ -304,7 +311,14 @@ cpu_work:
         push    %r12
         push    %r13
         mov     %edi, %ebx
-        cmpl    $0, user_mode(%rip)
+        cmp     workers(%rip), %ebx
+        jb      3f
+        mov     workers(%rip), %eax             # an idle CPU (a Linux CPU with nothing to run)
+4:      cmp     %eax, done(%rip)
+        jae     2f
+        pause
+        jmp     4b
+3:      cmpl    $0, user_mode(%rip)
         je      1f
         call    enter_user
         jmp     2f
@@ -638,7 +652,16 @@ report:
         PRINT_DEC %rax
         PRINT   "\n"
         mov     $1, %r12d
-3:      PRINT   "pal-demo: CPU("
+3:      cmp     workers(%rip), %ebx
+        jb      7f
+        PRINT   "pal-demo: CPU("
+        PRINT_HEX %rbx, 2
+        PRINT   ") idle nmis="
+        mov     nmis(,%rbx,8), %rax
+        PRINT_DEC %rax
+        PRINT   "\n"
+        jmp     6f
+7:      PRINT   "pal-demo: CPU("
         PRINT_HEX %rbx, 2
         PRINT   ") calls="
         mov     calls(,%rbx,8), %rax
@@ -766,6 +789,7 @@ pal_f3_end:
 .Lk_high:       .asciz  "high"
 .Lk_probe:      .asciz  "probe"
 .Lk_user:       .asciz  "user"
+.Lk_workers:    .asciz  "workers="
         .p2align 3
 pal_code_tab:   .quad   pal_f0, pal_f1, pal_f2, pal_f3
 pal_len_tab:    .quad   pal_f0_end - pal_f0, pal_f1_end - pal_f1, pal_f2_end - pal_f2, pal_f3_end - pal_f3
@@ -792,6 +816,7 @@ gdt_user_ptr:
         .word   gdt_user_end - gdt_user - 1
         .quad   gdt_user
 funcs:          .long   15
+workers:        .long   MAX_CPUS
 iters:          .long   20
 seed:           .quad   1
 spin:           .quad   200

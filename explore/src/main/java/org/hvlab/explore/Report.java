@@ -80,6 +80,14 @@ public final class Report {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
+    /** Guest time green, quiesce orange, a PAL running teal, the hypervisor waiting red. */
+    private static String spanColor(String name) {
+        if (name.equals("guest")) return "#9fd89f";
+        if (name.startsWith("quiesce")) return "#f5b041";
+        if (name.startsWith("PAL ")) return "#17a589";
+        return "#e74c3c";
+    }
+
     static String html(ScenarioRun.Outcome o, Trace t) {
         int cpus = o.scenario().machine().cpus();
         long end = Math.max(1, o.result().steps());
@@ -105,7 +113,7 @@ public final class Report {
                     if (d == null || d.isEmpty()) continue;
                     long s = d.pop();
                     double x0 = 80 + (double) s / end * width;
-                    String color = e.name().equals("guest") ? "#9fd89f" : e.name().startsWith("quiesce") ? "#f5b041" : "#e74c3c";
+                    String color = spanColor(e.name());
                     int h = e.name().equals("guest") ? row - 8 : (row - 8) / 2;
                     svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s</title></rect>",
                             x0, y + (row - 8 - h), Math.max(0.5, x - x0), h, color, esc("CPU " + e.cpu() + ": " + e.name() + " " + s + "-" + e.step())));
@@ -126,7 +134,7 @@ public final class Report {
                 int cpu = Integer.parseInt(en.getKey().substring(0, en.getKey().indexOf('/')));
                 String name = en.getKey().substring(en.getKey().indexOf('/') + 1);
                 double x0 = 80 + (double) s / end * width;
-                String color = name.equals("guest") ? "#9fd89f" : name.startsWith("quiesce") ? "#f5b041" : "#e74c3c";
+                String color = spanColor(name);
                 svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" opacity=\"0.8\"><title>%s</title></rect>",
                         x0, top + row * cpu + 4, Math.max(0.5, 80 + width - x0), (row - 8) / 2, color, esc("CPU " + cpu + ": " + name + " from " + s + " to the end")));
             }
@@ -148,7 +156,7 @@ public final class Report {
                 + "<p>" + esc(o.scenario().description()) + "</p>\n"
                 + "<p>" + o.result().steps() + " steps; scheduler " + esc(o.strategy()) + "; " + o.plan().size() + " planned NMI injections"
                 + (t.dropped() > 0 ? "; " + t.dropped() + " events beyond the recording limit were not kept" : "") + ".</p>\n"
-                + "<h2>Timeline</h2><p>Green: in the guest. Orange: quiesce (quiescing or quiesced). Red: the hypervisor waiting. "
+                + "<h2>Timeline</h2><p>Green: in the guest. Orange: quiesce (quiescing or quiesced). Teal: a PAL running (TrustVisor). Red: the hypervisor waiting. "
                 + "Blue ticks: NMIs (planned, raised, injected, delivered). Purple: hypervisor events. Grey: VM exits. "
                 + "Hover for details; the same events are in the trace JSON for Perfetto.</p>\n" + svg + "\n"
                 + "<h2>How the run ended</h2><pre>" + esc(o.verdict().message()) + "</pre>\n"

@@ -43,6 +43,25 @@ class ReportTest {
         loadsInAHeadlessBrowserWithoutErrors(files.get(1), o);
     }
 
+    @Test
+    void aPalRunsTimelineShowsThePalSpansAndTheNmiThatHitIt(@TempDir Path dir) throws Exception {
+        // bug 087: the NMI injected into a PAL; the timeline has the PAL spans and the injection
+        Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "bug087-hypapp-nmi-block-buggy.yaml"));
+        ScenarioRun.Outcome o = null;
+        for (long seed = 1; seed <= 4 && (o == null || !o.verdict().kind().equals("unhandled-exception")); seed++) {
+            o = ScenarioRun.run(s, seed, Strategies.source(s, seed, "random", 3), InjectionPlan.expand(s.injections(), seed, s.limits().maxSteps()), true);
+        }
+        assertEquals("unhandled-exception", o.verdict().kind(), o.verdict().message());
+        List<Path> files = Report.write(o, dir, "pal");
+        String json = Files.readString(files.get(0));
+        assertTrue(json.contains("\"name\": \"PAL "), "PAL spans in the trace");
+        assertTrue(json.contains("PAL registered"), "registrations in the trace");
+        assertTrue(json.contains("NMI injected"), "the injection");
+        String html = Files.readString(files.get(1));
+        assertTrue(html.contains("#17a589"), "PAL spans drawn");
+        loadsInAHeadlessBrowserWithoutErrors(files.get(1), o);
+    }
+
     /**
      * The page in HtmlUnit, a headless browser in Java (Chromium is not on the machines this is
      * built on; scripts/check-report-in-chromium.sh does the same where it is): no HTML parser

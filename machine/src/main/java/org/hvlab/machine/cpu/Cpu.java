@@ -172,9 +172,8 @@ public final class Cpu {
     /** The isolation watch, when one is installed (Machine.memoryWatch). */
     public MemoryWatch watch;
 
-    /** A watched page must not be reached through the TLB's fast path or the fetch cache any more. */
+    /** A watched page must not be reached through the fetch cache any more (the TLB's fast path checks the flag). */
     void unlinkPage(Page p) {
-        tlbs.unlinkPage(p);
         if (fetchPage == p) fetchVpn = -1;
     }
 
@@ -266,7 +265,7 @@ public final class Cpu {
             int i = (int) vpn & (TLB_SIZE - 1);
             if (tlbVpn[i] == vpn && (tlbPerm[i] & permR) != 0) {
                 Page p = tlbPage[i];
-                if (p != null) return PhysicalMemory.get(p.data, off, size);
+                if (p != null && !p.watched) return PhysicalMemory.get(p.data, off, size);
             }
         }
         return readLinSlow(la, size, permR, Paging.READ);
@@ -279,7 +278,7 @@ public final class Cpu {
             int i = (int) vpn & (TLB_SIZE - 1);
             if (tlbVpn[i] == vpn && (tlbPerm[i] & permW) != 0) {
                 Page p = tlbPage[i];
-                if (p != null) {
+                if (p != null && !p.watched) {
                     PhysicalMemory.put(p.data, off, size, v);
                     p.code = null;
                     return;

@@ -1,7 +1,5 @@
 package org.hvlab.machine.cpu;
 
-import org.hvlab.machine.mem.Page;
-
 /**
  * The page walker (SDM Vol.3A chapter 4): no paging, 32-bit paging (4 KiB and 4 MiB pages with
  * PSE-36), PAE paging and 4-level paging (4 KiB, 2 MiB, 1 GiB). Sets accessed and dirty flags,
@@ -237,8 +235,7 @@ final class Paging {
         c.tlbVpn[slot] = vpn;
         c.tlbPa[slot] = paPage;
         c.tlbPerm[slot] = perm;
-        Page pg = c.apic.mmioHit(paPage) ? null : c.mem.page(paPage);
-        c.tlbPage[slot] = pg != null && pg.watched ? null : pg; // watched pages: every access checked (MemoryWatch)
+        c.tlbPage[slot] = c.apic.mmioHit(paPage) ? null : c.mem.page(paPage);
     }
 
     private CpuFault pf(long la, int bits, int kind, boolean user) {

@@ -73,11 +73,6 @@ final class TlbContexts {
         current = get(0, -1);
     }
 
-    /** Drops every set's fast-path link to page {@code p} (the translations stay: they may be stale on purpose). */
-    void unlinkPage(Page p) {
-        for (Set s : sets.values()) for (int i = 0; i < s.page.length; i++) if (s.page[i] == p) s.page[i] = null;
-    }
-
     private static long key(int vpid, long ep4ta) {
         return ((long) vpid << 48) ^ (ep4ta + 1);
     }
