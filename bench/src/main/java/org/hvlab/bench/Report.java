@@ -73,6 +73,8 @@ public final class Report {
             if (h != null) name += ":" + h;
             String sc = r.getParams().getParam("scenario");
             if (sc != null) name += ":" + sc;
+            String op = r.getParams().getParam("op");
+            if (op != null) name += ":" + op;
             Result<?> p = r.getPrimaryResult();
             s.put(name, new Score(p.getScore(), p.getScoreError(), p.getScoreUnit()));
         }
@@ -140,6 +142,12 @@ public final class Report {
             if (runXmhf != null && runBare != null) {
                 sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "    XMHF / bare", String.format(Locale.ROOT, "%.1fx", runXmhf.value / runBare.value)));
             }
+        }
+        Score palCall = s.get("PalCostBench.operation:call"), palReg = s.get("PalCostBench.operation:register+unregister");
+        if (palCall != null || palReg != null) {
+            sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "(i) TrustVisor PAL operations (one CPU under XMHF)", "ns"));
+            if (palCall != null) sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "    PAL call (invoke + terminate)", ns(palCall)));
+            if (palReg != null) sb.append(String.format(Locale.ROOT, "%-58s %14s%n", "    register + unregister (4 pages)", ns(palReg)));
         }
         List<String> ttf = new ArrayList<>();
         for (String k : s.keySet()) if (k.startsWith("TimeToFailureBench.exploreUntilFound:")) ttf.add(k);

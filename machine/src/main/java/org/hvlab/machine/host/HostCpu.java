@@ -331,18 +331,17 @@ public final class HostCpu {
     public void write32(long pa, int v) { yieldPoint(); mem().write32(pa, v); }
     public void write8(long pa, int v) { yieldPoint(); mem().write8(pa, v); }
 
+    private static final byte[] ZEROS = new byte[4096];
+
     /** Zeroes {@code length} bytes (one operation: a REP STOS). */
     public void zero(long pa, long length) {
         yieldPoint();
-        byte[] z = new byte[4096];
-        for (long a = pa; a < pa + length; a += 4096) mem().writeBytes(a, z, 0, (int) Math.min(4096, pa + length - a));
+        for (long a = pa; a < pa + length; a += 4096) mem().writeBytes(a, ZEROS, 0, (int) Math.min(4096, pa + length - a));
     }
 
     public byte[] readBytes(long pa, int length) {
         yieldPoint();
-        byte[] b = new byte[length];
-        for (int i = 0; i < length; i++) b[i] = (byte) mem().read8(pa + i);
-        return b;
+        return mem().readBytes(pa, length);
     }
 
     /** Writes {@code length} bytes of {@code src} from {@code off} (one operation: a REP MOVS). */

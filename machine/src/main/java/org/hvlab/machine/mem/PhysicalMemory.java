@@ -93,13 +93,33 @@ public final class PhysicalMemory {
     public void write64(long a, long v) { write(a, 8, v); }
     public void write32(long a, int v) { write(a, 4, v & 0xFFFFFFFFL); }
 
+    /** Copies page by page (bytes beyond RAM are dropped), invalidating each page's decoded code. */
     public void writeBytes(long a, byte[] src, int off, int len) {
-        for (int i = 0; i < len; i++) write8(a + i, src[off + i]);
+        int done = 0;
+        while (done < len) {
+            long at = a + done;
+            int n = (int) Math.min(len - done, Page.SIZE - (at & Page.MASK));
+            Page p = page(at);
+            if (p != null) {
+                System.arraycopy(src, off + done, p.data, (int) (at & Page.MASK), n);
+                p.code = null;
+            }
+            done += n;
+        }
     }
 
+    /** Copies page by page; bytes beyond RAM read as 0xFF. */
     public byte[] readBytes(long a, int len) {
         byte[] b = new byte[len];
-        for (int i = 0; i < len; i++) b[i] = (byte) read8(a + i);
+        int done = 0;
+        while (done < len) {
+            long at = a + done;
+            int n = (int) Math.min(len - done, Page.SIZE - (at & Page.MASK));
+            Page p = isRam(at) ? page(at) : null;
+            if (p != null) System.arraycopy(p.data, (int) (at & Page.MASK), b, done, n);
+            else java.util.Arrays.fill(b, done, done + n, (byte) 0xFF);
+            done += n;
+        }
         return b;
     }
 

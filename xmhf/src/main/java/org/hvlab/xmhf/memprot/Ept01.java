@@ -76,12 +76,20 @@ public final class Ept01 {
         }
         // a range with a page taken away needs its own table: the uncached 2 MiB fallback would map it
         if (take && needTables.size() > mem.ptPoolPages() - nextPt) return false;
+        java.util.Set<Integer> chunks = new java.util.TreeSet<>();
         for (long gpa : gpas) {
             long page = gpa & ~0xFFFL;
             if (take) absent.add(page >>> 12);
             else absent.remove(page >>> 12);
+            int i = (int) (gpa / TWO_MB);
+            boolean apicRange = (page & ~(TWO_MB - 1)) == (APIC_PAGE & ~(TWO_MB - 1));
+            if (chunkType[i] == -1 && !apicRange) {
+                cpu.write64(chunkTable[i] + 8L * ((page >>> 12) & 0x1FF), leaf4k(page, mtrrs)); // already split: one entry
+            } else {
+                chunks.add(i);
+            }
         }
-        applyMemoryTypes(cpu, mtrrs);
+        for (int i : chunks) applyChunk(cpu, mtrrs, i); // ranges still mapped large (or the APIC's): split or re-type them
         return true;
     }
 
@@ -121,7 +129,12 @@ public final class Ept01 {
      * holds the EPT lock and makes every CPU execute INVEPT before it runs its guest again.
      */
     public void applyMemoryTypes(HostCpu cpu, Mtrrs mtrrs) {
-        for (int i = 0; i < chunkType.length; i++) {
+        for (int i = 0; i < chunkType.length; i++) applyChunk(cpu, mtrrs, i);
+    }
+
+    /** One 2 MiB range of {@link #applyMemoryTypes}. */
+    private void applyChunk(HostCpu cpu, Mtrrs mtrrs, int i) {
+        {
             long start = i * TWO_MB;
             if (start == (APIC_PAGE & ~(TWO_MB - 1))) {
                 // RAM reaching the local APIC's 2 MiB: keep each CPU's page table there (the APIC
@@ -132,7 +145,7 @@ public final class Ept01 {
                         if (pa != APIC_PAGE) cpu.write64(mem.eptPtApic(c) + 8L * k, leaf4k(pa, mtrrs));
                     }
                 }
-                continue;
+                return;
             }
             int t = mtrrs.typeOf(start);
             boolean uniform = !anyAbsent(start);
@@ -140,7 +153,7 @@ public final class Ept01 {
             if (uniform) {
                 if (chunkType[i] != t) setPde(cpu, start, start | LARGE | ((long) t << 3) | RWX);
                 chunkType[i] = t;
-                continue;
+                return;
             }
             if (chunkTable[i] == 0) {
                 if (nextPt == mem.ptPoolPages()) {
@@ -148,7 +161,7 @@ public final class Ept01 {
                     // MTRR masks): the whole range uncached, the type that is safe for any mix
                     if (chunkType[i] != Mtrrs.UC) setPde(cpu, start, start | LARGE | ((long) Mtrrs.UC << 3) | RWX);
                     chunkType[i] = Mtrrs.UC;
-                    continue;
+                    return;
                 }
                 chunkTable[i] = mem.eptPt(nextPt++);
             }
