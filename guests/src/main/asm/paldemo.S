@@ -22,7 +22,9 @@
 #
 # Command line: funcs=MASK (default 15) iters=N (default 20) seed=N (default 1) spin=N (f3's
 # count, default 200) workers=N (only CPUs 0..N-1 work, the others idle in a PAUSE loop until
-# the workers are done; default all) high probe user
+# the workers are done; default all) high probe user churn
+# "churn": every call registers its PAL first and unregisters it after, as test_args does, so
+# registrations (each a quiesce of every CPU) run all the time on every working CPU.
 # "user": each CPU does its work in ring 3 (own GDT with user segments, a TSS per CPU for the
 # NMIs and #GPs that come in ring 3, the image's first 2 MiB and the PAL area user-accessible),
 # so registration comes from CPL 3 and the PALs run at CPL 3; "int $0x80" brings it back.
@@ -104,6 +106,9 @@ _start:
         lea     .Lk_user(%rip), %rsi
         call    cmdline_word
         mov     %eax, user_mode(%rip)
+        lea     .Lk_churn(%rip), %rsi
+        call    cmdline_word
+        mov     %eax, churn(%rip)
         mov     $1, %eax                        # a hypervisor? (CPUID.1:ECX[31])
         cpuid
         shr     $31, %ecx
@@ -339,19 +344,21 @@ work:
         xor     seed(%rip), %rax
         mov     %rax, rng(,%rbx,8)
         xor     %r13d, %r13d
+        cmpl    $0, churn(%rip)                 # churn: each call registers and unregisters its PAL
+        jne     2f
 1:      bt      %r13d, funcs(%rip)
-        jnc     2f
+        jnc     13f
         mov     %r13d, %edi
         call    install_pal
         test    %rax, %rax
-        jz      2f
+        jz      13f
         mov     %rax, regerr(,%rbx,8)
         mov     %r13, regfunc(,%rbx,8)
         jmp     9f                              # no calls with a PAL missing
-2:      inc     %r13d
+13:     inc     %r13d
         cmp     $NFUNCS, %r13d
         jb      1b
-        cmpl    $0, funcs(%rip)
+2:      cmpl    $0, funcs(%rip)
         je      6f
         mov     iters(%rip), %r13d
 3:      test    %r13d, %r13d
@@ -366,11 +373,31 @@ work:
         je      5f
         call    probe
 5:      pop     %rdi
+        cmpl    $0, churn(%rip)
+        je      10f
+        push    %rdi
+        push    %rdi
+        call    install_pal
+        test    %rax, %rax
+        jz      11f
+        mov     %rax, regerr(,%rbx,8)
+        pop     %rdi
+        mov     %rdi, regfunc(,%rbx,8)
+        pop     %rdi
+        jmp     9f
+11:     mov     (%rsp), %rdi
         call    one_call
-        incq    calls(,%rbx,8)
+        pop     %rdi
+        pop     %r8
+        call    unregister_pal
+        jmp     12f
+10:     call    one_call
+12:     incq    calls(,%rbx,8)
         dec     %r13d
         jmp     3b
-6:      xor     %r13d, %r13d
+6:      cmpl    $0, churn(%rip)
+        jne     9f
+        xor     %r13d, %r13d
 7:      bt      %r13d, funcs(%rip)
         jnc     8f
         cmpl    $0, have_hv(%rip)
@@ -390,6 +417,25 @@ work:
         cmp     $NFUNCS, %r13d
         jb      7b
 9:      ret
+
+# Unregisters function EDI's PAL (churn); a failure is recorded.
+unregister_pal:
+        cmpl    $0, have_hv(%rip)
+        je      1f
+        mov     %rdi, %rax
+        imul    $PAL_STRIDE, %rax, %rax
+        push    %rdi
+        push    %rbx
+        lea     (%r12,%rax), %rbx
+        mov     $HC_UNREG, %eax
+        vmcall
+        pop     %rbx
+        pop     %rdi
+        test    %rax, %rax
+        jz      1f
+        mov     %rax, unregerr(,%rbx,8)
+        mov     %rdi, unregfunc(,%rbx,8)
+1:      ret
 
 # Copies function EDI into its PAL's code page and registers it. RAX = 0 or TrustVisor's error.
 install_pal:
@@ -789,6 +835,7 @@ pal_f3_end:
 .Lk_high:       .asciz  "high"
 .Lk_probe:      .asciz  "probe"
 .Lk_user:       .asciz  "user"
+.Lk_churn:      .asciz  "churn"
 .Lk_workers:    .asciz  "workers="
         .p2align 3
 pal_code_tab:   .quad   pal_f0, pal_f1, pal_f2, pal_f3
@@ -827,6 +874,7 @@ ncpus:          .skip 4
 have_hv:        .skip 4
 probing:        .skip 4
 user_mode:      .skip 4
+churn:          .skip 4
 ap_ready:       .skip 4
 go:             .skip 4
 done:           .skip 8

@@ -51,6 +51,19 @@ class TrustVisorTest {
         assertEquals(r.serial().lines().filter(l -> l.startsWith("TV[3]") && l.endsWith("refused")).count(), refused, "one TV line per refusal");
     }
 
+    @org.junit.jupiter.api.Test
+    void churnRegistersAndUnregistersAroundEveryCallWhileOtherCpusIdle() {
+        // test_args's pattern (seed 002): two CPUs register, call and unregister, two idle
+        TrustVisor tv = new TrustVisor();
+        XmhfRuns.Run r = XmhfRuns.run("paldemo", 4, 7, "user churn workers=2 funcs=7 iters=40 seed=7", new XmhfOptions(), tv, 200_000_000L);
+        assertEquals(Outcome.EXITED, r.result().outcome(), r.result().message());
+        assertEquals("pal-demo: CPU(0x00) calls=40 nmis=0: Test pass\npal-demo: CPU(0x01) calls=40 nmis=0: Test pass\n"
+                + "pal-demo: CPU(0x02) idle nmis=0\npal-demo: CPU(0x03) idle nmis=0\npal-demo: ok\n", r.guestSerial());
+        assertEquals(80, tv.registrations());
+        assertEquals(80, tv.unregistrations());
+        assertEquals(80, tv.palEntries());
+    }
+
     @ParameterizedTest(name = "ept-violation-gpa-bits={0}")
     @ValueSource(strings = {"64", "32"})
     void palsAboveFourGiB(String bits) {

@@ -66,7 +66,7 @@ public final class TrustVisor implements Hypapp {
     private Ctx[] ctx;
     private int nextId;
     /** PAL calls and returns so far, PALs registered from ring 3, for summaries, tests and benchmarks. */
-    private long entries, exits, userRegistrations;
+    private long entries, exits, userRegistrations, registrations, unregistrations;
 
     @Override
     public void onStartup(Xmhf x, Vcpu v) {
@@ -84,6 +84,14 @@ public final class TrustVisor implements Hypapp {
 
     public long palExits() {
         return exits;
+    }
+
+    public long registrations() {
+        return registrations;
+    }
+
+    public long unregistrations() {
+        return unregistrations;
     }
 
     public long userRegistrations() {
@@ -219,6 +227,7 @@ public final class TrustVisor implements Hypapp {
             return fail(x, v, "scode_register", "a page is already protected or not guest RAM", result);
         }
         c.invept(1, v.eptp01);
+        registrations++;
         if (user) userRegistrations++;
         c.trace("PAL registered", "PAL " + published.id + String.format(" entry 0x%x", entry) + (user ? " (ring 3)" : ""));
         return 0;
@@ -246,6 +255,7 @@ public final class TrustVisor implements Hypapp {
         c.invept(1, v.eptp01);
         // the freed pool pages may come back as another PAL's EPT: no translation of this one may stay cached
         c.invept(1, pal.eptp);
+        unregistrations++;
         c.trace("PAL unregistered", "PAL " + pal.id);
         return 0;
     }
