@@ -95,7 +95,44 @@ public class PalCostBench {
         if (ops < 100) throw new IllegalStateException("the guest is not looping under TrustVisor: " + ops + " operations");
         stepsPerOp = (machine.steps() - steps + ops - 1) / ops;
         if (op.equals("call") && tv.palEntries() < ops) throw new IllegalStateException("calls did not run as PALs");
-        System.out.printf("%n%s: %d machine steps per operation%n", op, stepsPerOp);
+        System.out.printf("%n%s: %d machine steps per operation; %s%n", op, stepsPerOp, phases());
+    }
+
+    /**
+     * The machine steps of each phase, from the VM exit to the next VM entry (the intercept as
+     * the guest sees it), averaged over the operations of a traced slice of the loop: invoke
+     * (the EPT violation at the entry point) and terminate (the #PF at the sentinel), or
+     * register and unregister (the two VMCALLs).
+     */
+    private String phases() {
+        machine.enableTrace();
+        run.run(new Scheduler(new RoundRobin(1000)), 200 * stepsPerOp);
+        java.util.Map<String, long[]> sum = new java.util.TreeMap<>();
+        long exitStep = -1;
+        String phase = null;
+        for (org.hvlab.machine.trace.Trace.Event e : machine.trace().events()) {
+            if (e.name().startsWith("VM exit ")) {
+                exitStep = e.step();
+                phase = switch (e.name()) {
+                    case "VM exit 48" -> "invoke";
+                    case "VM exit 0" -> "terminate";
+                    default -> "hypercall";
+                };
+            } else if (e.name().equals("PAL registered")) {
+                phase = "register";
+            } else if (e.name().equals("PAL unregistered")) {
+                phase = "unregister";
+            } else if (e.name().equals("guest") && e.phase() == 'B' && exitStep >= 0) {
+                long[] a = sum.computeIfAbsent(phase, k -> new long[2]);
+                a[0] += e.step() - exitStep;
+                a[1]++;
+                exitStep = -1;
+            }
+        }
+        cpu.trace = null; // the measured invocations run untraced
+        StringBuilder sb = new StringBuilder("steps from exit to entry:");
+        sum.forEach((k, a) -> sb.append(String.format(" %s %.1f (%d)", k, (double) a[0] / a[1], a[1])));
+        return sb.toString();
     }
 
     @Benchmark

@@ -295,11 +295,7 @@ public final class TrustVisor implements Hypapp {
                                 rip, gpa, pal.id, pal.entryV, pal.entryP));
                 throw v.cpu.halt(v.prefix() + "TV: Invalid entry point; HALT");
             }
-            if (pal.runningOn >= 0) {
-                tv(x, v, "hpt_scode_npf", "PAL " + pal.id + " already runs on CPU " + pal.runningOn);
-                throw v.cpu.halt(v.prefix() + "TV: PAL entered twice; HALT");
-            }
-            switchToPal(x, v, k, pal);
+            switchToPal(x, v, k, pal); // (whether it runs elsewhere is checked there, under quiesce)
             return true;
         }
         // any other OS access to a PAL's memory is refused
@@ -340,11 +336,25 @@ public final class TrustVisor implements Hypapp {
     private void switchToPal(Xmhf x, Vcpu v, Ctx k, Pal pal) {
         HostCpu c = v.cpu;
         Cpu cpu = c.cpu();
+        // everything below under quiesce: the PAL cannot be unregistered or entered elsewhere meanwhile
+        x.smpGuest().quiesce(v);
+        if (!whitelist.contains(pal)) {
+            // unregistered by another CPU since the lookup: its pages are the OS's again, the fetch is retried as plain code
+            x.smpGuest().endQuiesce(v);
+            c.invept(1, v.eptp01);
+            return;
+        }
+        if (pal.runningOn >= 0) {
+            x.smpGuest().endQuiesce(v);
+            tv(x, v, "hpt_scode_npf", "PAL " + pal.id + " already runs on CPU " + pal.runningOn);
+            throw c.halt(v.prefix() + "TV: PAL entered twice; HALT");
+        }
         GuestMemory os = new GuestMemory(c, pal.gcr3);
         boolean user = userMode(v);
         long osRsp = v.vmcs.read(GUEST_RSP);
         byte[] frame = os.read(osRsp, 8 + 8 * Math.max(0, pal.params.size() - PARAM_REGS.length), user);
         if (frame == null) {
+            x.smpGuest().endQuiesce(v);
             tv(x, v, "hpt_scode_switch_scode", "caller's stack not readable");
             throw c.halt(v.prefix() + "TV: PAL call without a readable stack; HALT");
         }
@@ -361,6 +371,7 @@ public final class TrustVisor implements Hypapp {
             if (p.type() == Pal.POINTER) {
                 byte[] buf = os.read(val, p.size(), user);
                 if (buf == null) {
+                    x.smpGuest().endQuiesce(v);
                     tv(x, v, "hpt_scode_switch_scode", String.format("parameter %d at 0x%x not readable: the call returns -1", i, val));
                     cpu.r[Cpu.RAX] = -1L;
                     v.vmcs.write(GUEST_RIP, ret);
@@ -375,7 +386,7 @@ public final class TrustVisor implements Hypapp {
             }
             values[i] = val;
         }
-        // the PAL's stack: the return address, then parameters 7-10; RSP = 8 mod 16 as after a CALL
+        // the PAL's stack: the sentinel return address, then parameters 7-10; RSP = 8 mod 16 as after a CALL
         Pal.Section stack = pal.section(Pal.STACK);
         int nStack = Math.max(0, values.length - PARAM_REGS.length);
         long palRsp = stack.gva() + stack.size() - 8L * (1 + nStack) - (nStack % 2 == 1 ? 8 : 0);
@@ -384,7 +395,6 @@ public final class TrustVisor implements Hypapp {
         for (int i = PARAM_REGS.length; i < values.length; i++) ps2.putLong(values[i]);
         writePal(c, stack, palRsp, ps2.array());
 
-        x.smpGuest().quiesce(v);
         k.pal = pal;
         pal.runningOn = c.index();
         k.osCr3 = v.vmcs.read(GUEST_CR3);
