@@ -22,7 +22,8 @@
 #
 # Command line: funcs=MASK (default 15) iters=N (default 20) seed=N (default 1) spin=N (f3's
 # count, default 200) workers=N (only CPUs 0..N-1 work, the others idle in a PAUSE loop until
-# the workers are done; default all) high probe user churn
+# the workers are done; default all) beat=N (a "pal-demo: CPU(0xNN) beat K" line every N calls,
+# the heartbeat the stuck-guest oracle sees) high probe user churn
 # "churn": every call registers its PAL first and unregisters it after, as test_args does, so
 # registrations (each a quiesce of every CPU) run all the time on every working CPU.
 # "user": each CPU does its work in ring 3 (own GDT with user segments, a TSS per CPU for the
@@ -100,7 +101,12 @@ _start:
         cmp     $1, %edx
         jne     13f
         mov     %eax, workers(%rip)
-13:     lea     .Lk_probe(%rip), %rsi
+13:     lea     .Lk_beat(%rip), %rsi
+        call    cmdline_number
+        cmp     $1, %edx
+        jne     15f
+        mov     %eax, beat(%rip)
+15:     lea     .Lk_probe(%rip), %rsi
         call    cmdline_word
         mov     %eax, probing(%rip)
         lea     .Lk_user(%rip), %rsi
@@ -290,7 +296,7 @@ enter_user:
         add     %rdx, %rax
         push    $SEL_UDATA                      # SS
         push    %rax                            # RSP
-        push    $2                              # RFLAGS
+        push    $0x3002                         # RFLAGS: IOPL 3, so ring 3 may print (beat=)
         push    $SEL_UCODE                      # CS
         lea     user_entry(%rip), %rax
         push    %rax
@@ -393,6 +399,23 @@ work:
         jmp     12f
 10:     call    one_call
 12:     incq    calls(,%rbx,8)
+        mov     beat(%rip), %ecx                # a heartbeat line every "beat" calls
+        test    %ecx, %ecx
+        jz      14f
+        mov     calls(,%rbx,8), %rax
+        xor     %edx, %edx
+        div     %rcx
+        test    %rdx, %rdx
+        jnz     14f
+        SERIAL_LOCK
+        PRINT   "pal-demo: CPU("
+        PRINT_HEX %rbx, 2
+        PRINT   ") beat "
+        mov     calls(,%rbx,8), %rax
+        PRINT_DEC %rax
+        PRINT   "\n"
+        SERIAL_UNLOCK
+14:
         dec     %r13d
         jmp     3b
 6:      cmpl    $0, churn(%rip)
@@ -836,6 +859,7 @@ pal_f3_end:
 .Lk_probe:      .asciz  "probe"
 .Lk_user:       .asciz  "user"
 .Lk_churn:      .asciz  "churn"
+.Lk_beat:       .asciz  "beat="
 .Lk_workers:    .asciz  "workers="
         .p2align 3
 pal_code_tab:   .quad   pal_f0, pal_f1, pal_f2, pal_f3
@@ -875,6 +899,7 @@ have_hv:        .skip 4
 probing:        .skip 4
 user_mode:      .skip 4
 churn:          .skip 4
+beat:           .skip 4
 ap_ready:       .skip 4
 go:             .skip 4
 done:           .skip 8
