@@ -8,7 +8,7 @@ import java.util.List;
 
 /** Finds an image: a file path, or the name of a guest bundled with hvlab (guests/NAME.elf on the class path). */
 final class GuestImages {
-    static final List<String> BUNDLED = List.of("hello", "smp", "exceptions", "nmi", "vmxbasic", "vmxwindows", "vmxnmi", "vmxmsrlist", "vmxentry", "vmxept", "vmxmisc", "msrscan", "lhv", "mtrrstorm", "nmiipi", "memprobe", "nmiflood");
+    static final List<String> BUNDLED = List.of("hello", "smp", "exceptions", "nmi", "vmxbasic", "vmxwindows", "vmxnmi", "vmxmsrlist", "vmxentry", "vmxept", "vmxmisc", "msrscan", "lhv", "mtrrstorm", "nmiipi", "memprobe", "nmiflood", "paldemo", "linux-nmi");
 
     private GuestImages() {}
 

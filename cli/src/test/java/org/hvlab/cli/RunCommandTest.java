@@ -29,6 +29,17 @@ class RunCommandTest {
         }
     }
 
+    /** 'hvlab guests' lists every guest the build assembles (guests/src/main/asm/NAME.S), each loadable by name. */
+    @Test
+    void theGuestListIsEveryAssembledGuest() throws Exception {
+        java.util.Set<String> sources = new java.util.TreeSet<>();
+        try (var files = Files.list(Path.of("..", "guests", "src", "main", "asm"))) {
+            files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".S")).forEach(n -> sources.add(n.substring(0, n.length() - 2)));
+        }
+        assertEquals(sources, new java.util.TreeSet<>(GuestImages.BUNDLED));
+        for (String g : GuestImages.BUNDLED) assertTrue(GuestImages.class.getResource("/guests/" + g + ".elf") != null, g);
+    }
+
     @Test
     void serialBytesOnStdoutAndGuestStatusAsExitStatus() {
         Result r = hvlab("run", "--image", "hello", "--cpus", "2", "--memory", "64M", "--cmdline", "x=1");

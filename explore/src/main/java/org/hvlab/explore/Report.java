@@ -141,6 +141,25 @@ public final class Report {
         }
         svg.append("</svg>");
 
+        StringBuilder nmis = new StringBuilder();
+        org.hvlab.machine.boot.Symbols sym = o.machine().symbols();
+        for (int i = 0; i < o.machine().cpuCount(); i++) {
+            org.hvlab.machine.cpu.Cpu c = o.machine().cpu(i);
+            List<String> chain = NmiChains.selfFrameChain(c, sym);
+            if (!chain.isEmpty()) {
+                nmis.append("<h3>CPU ").append(i).append(": how the IRETQ came to return to itself</h3><ol>\n");
+                for (String l : chain) nmis.append("<li>").append(esc(l)).append("</li>\n");
+                nmis.append("</ol>\n");
+            }
+            List<String> recent = NmiChains.recent(c, sym, 24);
+            if (recent.isEmpty()) continue;
+            long blocked = c.nmiChain.recent().stream().filter(org.hvlab.machine.cpu.NmiChain.Delivery::whileBlocked).count();
+            nmis.append("<h3>CPU ").append(i).append(": the last ").append(recent.size()).append(" of ").append(c.nmiChain.count())
+                    .append(" NMI deliveries</h3><p>").append(blocked).append(" of the last ").append(c.nmiChain.recent().size())
+                    .append(" reached the guest while it was still NMI-blocked.</p><pre>");
+            for (String l : recent) nmis.append(esc(l)).append('\n');
+            nmis.append("</pre>\n");
+        }
         StringBuilder last = new StringBuilder();
         List<Trace.Event> ev = t.events();
         for (int i = Math.max(0, ev.size() - 200); i < ev.size(); i++) {
@@ -160,6 +179,8 @@ public final class Report {
                 + "Blue ticks: NMIs (planned, raised, injected, delivered). Purple: hypervisor events. Grey: VM exits. "
                 + "Hover for details; the same events are in the trace JSON for Perfetto.</p>\n" + svg + "\n"
                 + "<h2>How the run ended</h2><pre>" + esc(o.verdict().message()) + "</pre>\n"
+                + (nmis.length() == 0 ? "" : "<h2>NMIs through the guest's IDT</h2><p>An NMI handler is open from its delivery until the guest executes IRET;"
+                        + " a delivery while one is open is one that NMI blocking forbids (SDM Vol.3A 6.7.1).</p>\n" + nmis)
                 + "<h2>The last events</h2><table><thead><tr><th>step</th><th>CPU</th><th></th><th>event</th><th>detail</th></tr></thead><tbody>\n" + last + "</tbody></table>\n"
                 + "<h2>Serial output</h2><pre>" + esc(o.serial()) + "</pre>\n</body></html>\n";
     }

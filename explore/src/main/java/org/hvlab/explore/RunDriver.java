@@ -81,7 +81,7 @@ final class RunDriver implements Scheduler.Target {
                     long rsp = c.r[Cpu.RSP];
                     m.finishDriven(Outcome.GUEST_STUCK, String.format("CPU %d stuck: IRETQ returning to itself at rip=0x%x%s; frame rip=0x%x cs=0x%x rflags=0x%x rsp=0x%x ss=0x%x",
                             i, c.rip, sym == null ? "" : " <" + sym + ">", c.readLinQuietly(rsp), c.readLinQuietly(rsp + 8),
-                            c.readLinQuietly(rsp + 16), c.readLinQuietly(rsp + 24), c.readLinQuietly(rsp + 32)));
+                            c.readLinQuietly(rsp + 16), c.readLinQuietly(rsp + 24), c.readLinQuietly(rsp + 32)) + NmiChains.selfFrameCause(c, symbols));
                     return;
                 }
             } else {

@@ -16,7 +16,9 @@ class MinimiserTest {
     @CsvSource({"seed000-direct-nmi, 12", "bug018-endquiesce-order, 12", "bug018-no-iret, 12", "bug024-printf-lock, 12",
             "bug113-reentrant-nmi-enable, 12", "bug022-ept-gpa-32bit, 12",
             // a plan of 100 NMIs to bisect before the choices get their turn
-            "seed001-inject-at-arrival, 40", "bug087-hypapp-nmi-block, 40"})
+            "seed001-inject-at-arrival, 40", "bug087-hypapp-nmi-block, 40",
+            // 60,050 NMIs (the loop forms at any of them)
+            "seed000-linux-nmi, 60"})
     void aMinimisedRecordStillFailsTheSameWayAndIsSmaller(String name, int budget, @TempDir Path dir) throws Exception {
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", name + "-buggy.yaml"));
         Explorer.Summary found = Explorer.explore(s, new Explorer.Settings(4, 1, 2, 0, false, "random", 3, dir), null);

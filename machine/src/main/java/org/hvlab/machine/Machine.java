@@ -49,6 +49,7 @@ public final class Machine implements Platform, Scheduler.Target {
         for (int i = 0; i < n; i++) {
             LocalApic apic = new LocalApic(i, i == 0, bus);
             cpus[i] = new Cpu(i, n, mem, this, apic, config.profile());
+            cpus[i].nmiChain.clock(this::steps);
             apic.attach(cpus[i]);
             final int idx = i;
             coroutines[i] = Coroutine.create("cpu-" + i, () -> cpuBody(idx));

@@ -40,6 +40,8 @@ public final class Cpu {
     private final int cpuCount;
     /** The processor model: VMX capabilities and implementation choices. */
     public final org.hvlab.machine.vmx.CpuProfile profile;
+    /** Profile choice nmi-exit-while-guest-nmi-blocked = exit (KVM's nested VMX; VmExits.nmiExitBlocked). */
+    final boolean nmiExitIgnoresGuestBlocking;
     /** VMX operation state. */
     public final org.hvlab.machine.vmx.VmxState vmx = new org.hvlab.machine.vmx.VmxState();
 
@@ -115,6 +117,7 @@ public final class Cpu {
     public Cpu(int index, int cpuCount, PhysicalMemory mem, Platform platform, LocalApic apic, org.hvlab.machine.vmx.CpuProfile profile) {
         this.index = index;
         this.profile = profile;
+        this.nmiExitIgnoresGuestBlocking = "exit".equals(profile.choice("nmi-exit-while-guest-nmi-blocked"));
         this.cpuCount = cpuCount;
         this.mem = mem;
         this.platform = platform;
@@ -546,6 +549,13 @@ public final class Cpu {
     /** An NMI from outside the host software (an injection like QMP inject-nmi, or a guest's IPI). */
     /** Where this CPU's NMIs went (the NMI-accounting oracle). */
     public final NmiLedger nmiLedger = new NmiLedger();
+    /** The last NMI deliveries through the IDT, and whether each met an NMI handler still open (reports). */
+    public final NmiChain nmiChain = new NmiChain();
+
+    /** After an NMI delivery through the IDT (bare, or injected into a guest): note it in the chain. */
+    void nmiDelivered(long rip, long rspBefore, boolean injected) {
+        nmiChain.delivered(instructions, rip, rspBefore, r[RSP], injected);
+    }
 
     public void raiseNmi() {
         raiseNmi(false);
@@ -635,6 +645,7 @@ public final class Cpu {
         tr.set(0, 0, 0xFFFF, 0x8B);
         cpl = 0;
         if (nmiPending) nmiLedger.clearedByInit++;
+        nmiChain.reset();
         nmiPending = false;
         nmiBlocked = false;
         shadow = 0;

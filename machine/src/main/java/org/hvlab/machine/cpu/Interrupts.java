@@ -54,7 +54,9 @@ final class Interrupts {
         if (c.observer != null) c.observer.nmi(c);
         if (c.trace != null) c.trace.instant(c.index, "nmi", c.vmx.nonRoot ? "NMI delivered to the guest" : "NMI delivered", String.format("rip=0x%x", c.rip));
         c.nmiBlocked = true; // blocks further NMIs until the next IRET (SDM Vol.3A 6.7.1)
+        long rip = c.rip, rsp = c.r[Cpu.RSP];
         deliver(CpuFault.NMI, NMI, false, 0, c.rip, c.rip, 0);
+        c.nmiDelivered(rip, rsp, false);
     }
 
     void deliverExternal(int vector) {

@@ -188,7 +188,9 @@ final class VmxOps {
         }
         c.rip = c.nrip;
         c.shadow = 0; // the injected event is delivered; blocking by STI/MOV SS does not survive it
+        long rip = c.rip, rsp = c.r[Cpu.RSP];
         c.ints.deliverInjected(vector, type, (info & 0x800) != 0, (int) v.get(0x4018), c.rip, v.get(0x401A));
+        if (type == Interrupts.NMI && c.vmx.nonRoot) c.nmiDelivered(rip, rsp, true);
         c.nrip = c.rip;
     }
 

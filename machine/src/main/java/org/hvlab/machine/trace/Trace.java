@@ -25,6 +25,11 @@ public final class Trace {
         this.clock = clock;
     }
 
+    /** The clock now (the machine's step count). */
+    public long now() {
+        return clock.getAsLong();
+    }
+
     public void instant(int cpu, String category, String name, String detail) {
         add(new Event(clock.getAsLong(), cpu, 'i', category, name, detail));
     }

@@ -23,9 +23,14 @@ import java.util.TreeMap;
  * definition adds validity checks or side effects that one mask cannot express (see
  * {@link MsrRule}). An MSR without a line does not exist: RDMSR and WRMSR of it are #GP. (The
  * x2APIC MSRs 0x800-0x8FF belong to the local APIC model instead.)
+ *
+ * <p>A profile may start from a bundled one ({@code base = NAME}, before any MSR or choice line)
+ * and then change MSR lines and choices: a processor that differs from another in a few points.
  */
 public final class CpuProfile {
     public static final String DEFAULT = "kvm-2022";
+    /** The bundled profiles (profiles/NAME.profile). */
+    public static final java.util.List<String> BUNDLED = java.util.List.of("kvm-2022", "kvm-2022-i386", "kvm-2022-nested-nmi");
     public static final int IA32_FEATURE_CONTROL = 0x3A;
     public static final int IA32_VMX_BASIC = 0x480, IA32_VMX_PINBASED_CTLS = 0x481, IA32_VMX_PROCBASED_CTLS = 0x482,
             IA32_VMX_EXIT_CTLS = 0x483, IA32_VMX_ENTRY_CTLS = 0x484, IA32_VMX_MISC = 0x485, IA32_VMX_CR0_FIXED0 = 0x486,
@@ -114,7 +119,7 @@ public final class CpuProfile {
         if (!name.matches("[A-Za-z0-9._-]+")) throw new ProfileException("bad CPU profile name '" + name + "'");
         String file = "profiles/" + name + ".profile";
         try (InputStream in = CpuProfile.class.getResourceAsStream(file)) {
-            if (in == null) throw new ProfileException("unknown CPU profile '" + name + "' (known: kvm-2022, kvm-2022-i386)");
+            if (in == null) throw new ProfileException("unknown CPU profile '" + name + "' (known: " + String.join(", ", BUNDLED) + ")");
             return parse(file, new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new ProfileException(file + ": " + e.getMessage());
@@ -134,6 +139,8 @@ public final class CpuProfile {
         String name = null;
         Map<Integer, MsrSpec> msrs = new TreeMap<>();
         Map<String, String> choices = new LinkedHashMap<>();
+        java.util.Set<Integer> here = new java.util.HashSet<>();
+        boolean started = false;
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String l = lines[i].strip();
@@ -144,10 +151,24 @@ public final class CpuProfile {
             String k = l.substring(0, eq).strip(), v = l.substring(eq + 1).strip();
             if (k.equals("name")) {
                 name = v;
+            } else if (k.equals("base")) {
+                if (started) throw new ProfileException(where + "'base' must come before every MSR and choice line");
+                started = true;
+                CpuProfile base;
+                try {
+                    base = load(v);
+                } catch (ProfileException e) {
+                    throw new ProfileException(where + "base: " + e.getMessage());
+                }
+                msrs.putAll(base.msrs);
+                choices.putAll(base.choices);
             } else if (k.startsWith("msr.")) {
+                started = true;
                 int idx = (int) number(where, k.substring(4));
-                if (msrs.put(idx, msrSpec(where, idx, v)) != null) throw new ProfileException(where + "MSR " + k.substring(4) + " given twice");
+                if (!here.add(idx)) throw new ProfileException(where + "MSR " + k.substring(4) + " given twice");
+                msrs.put(idx, msrSpec(where, idx, v));
             } else if (k.startsWith("choice.")) {
+                started = true;
                 choices.put(k.substring(7), v);
             } else {
                 throw new ProfileException(where + "unknown key '" + k + "'");

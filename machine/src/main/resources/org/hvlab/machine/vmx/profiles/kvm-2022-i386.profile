@@ -157,3 +157,6 @@ msr.0xc0000103 = 0x0000000000000000 writable=0x00000000ffffffff preserved=0x0000
 choice.nmi-injection-under-sti = fail
 choice.nmi-window-under-sti = wait
 choice.hlt-nmi-exit-activity = hlt
+# Not an open choice: the SDM's rule (Vol.3C 26.6.1) - with "virtual NMIs" = 0 and "NMI exiting"
+# = 1, blocking by NMI holds an NMI back until the next VM exit. See kvm-2022-nested-nmi.
+choice.nmi-exit-while-guest-nmi-blocked = held

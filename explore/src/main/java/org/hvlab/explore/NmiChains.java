@@ -1,0 +1,95 @@
+package org.hvlab.explore;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hvlab.machine.boot.Symbols;
+import org.hvlab.machine.cpu.Cpu;
+import org.hvlab.machine.cpu.NmiChain;
+import org.hvlab.machine.cpu.NmiChain.Delivery;
+
+/**
+ * Explains a CPU's NMI frames from its {@link NmiChain}: which NMI reached which guest
+ * instruction, and whether the guest was still NMI-blocked then (its previous NMI had not yet
+ * returned with IRET), which no correct platform allows (SDM Vol.3A 6.7.1). Seed 000's chain
+ * ends with an NMI that interrupted an IRETQ and wrote its frame over the one that IRETQ was
+ * about to consume.
+ */
+final class NmiChains {
+    private NmiChains() {}
+
+    static String where(Symbols s, long rip) {
+        String sym = s == null ? null : s.lookup(rip);
+        return String.format("rip=0x%x%s", rip, sym == null ? "" : " <" + sym + ">");
+    }
+
+    static String describe(Delivery d, Symbols s) {
+        return String.format("step %d: NMI %s at %s, rsp=0x%x; frame written at 0x%x%s", d.step(), d.injected() ? "injected" : "delivered",
+                where(s, d.rip()), d.rspBefore(), d.frame(),
+                d.whileBlocked() ? String.format(" - while the guest was still NMI-blocked (its NMI of step %d at %s had not returned)",
+                        d.openBefore().step(), where(s, d.openBefore().rip())) : "");
+    }
+
+    /**
+     * The episode behind an IRETQ returning to itself, oldest first: from the NMI that
+     * interrupted code off the NMI stack (the first of the episode) to the NMI that first
+     * interrupted this IRETQ and wrote the frame that points to it. Every NMI in between
+     * interrupted the handler on its own stack (RSP already within a page of the frame), so its
+     * delivery reset RSP and wrote over a frame still in use. Empty when the CPU is not on such
+     * an IRETQ or the chain was not kept.
+     */
+    static List<Delivery> selfFrameEpisode(Cpu c) {
+        List<Delivery> r = c.nmiChain.recent();
+        long rsp = c.r[Cpu.RSP];
+        int w = -1;
+        for (int i = r.size() - 1; i >= 0; i--) {
+            Delivery d = r.get(i);
+            if (d.frame() == rsp && d.rip() == c.rip) w = i;
+            else if (w >= 0) break;
+        }
+        if (w < 0) return List.of();
+        int first = w;
+        while (first > 0 && onNmiStack(r.get(first))) first--;
+        return new ArrayList<>(r.subList(Math.max(first, w - 15), w + 1));
+    }
+
+    private static boolean onNmiStack(Delivery d) {
+        return d.rspBefore() <= d.frame() + 40 && d.frame() - d.rspBefore() < 4096;
+    }
+
+    /** For an IRETQ returning to itself: how its frame came about, in one clause ("" if the chain has no record of it). */
+    static String selfFrameCause(Cpu c, Symbols s) {
+        List<Delivery> e = selfFrameEpisode(c);
+        if (e.isEmpty()) return "";
+        Delivery w = e.get(e.size() - 1);
+        StringBuilder sb = new StringBuilder(String.format("; that frame was written by the NMI %s at step %d, which interrupted this IRETQ",
+                w.injected() ? "injected" : "delivered", w.step()));
+        List<String> blocked = new ArrayList<>();
+        for (Delivery d : e) if (d.whileBlocked()) blocked.add(String.format("step %d at %s", d.step(), where(s, d.rip())));
+        if (!blocked.isEmpty()) sb.append("; NMIs reached the guest while it was still NMI-blocked: ").append(String.join(", ", blocked));
+        return sb.toString();
+    }
+
+    /** The episode as report lines, with the conclusion. */
+    static List<String> selfFrameChain(Cpu c, Symbols s) {
+        List<Delivery> e = selfFrameEpisode(c);
+        List<String> out = new ArrayList<>();
+        if (e.isEmpty()) return out;
+        for (Delivery d : e) {
+            String line = describe(d, s);
+            if (onNmiStack(d)) line += String.format(" - the CPU was already on this NMI stack: RSP reset to its top, the frame at 0x%x rewritten", d.frame());
+            out.add(line);
+        }
+        Delivery w = e.get(e.size() - 1);
+        out.add(String.format("The last of these interrupted the IRETQ at %s with RSP=0x%x and wrote its own frame there: RIP = that IRETQ, RSP = 0x%x."
+                + " Its handler returned to the IRETQ, which consumes that frame and so returns to itself, for ever.", where(s, c.rip), w.rspBefore(), w.rspBefore()));
+        return out;
+    }
+
+    /** The CPU's kept deliveries, oldest first, at most {@code n}. */
+    static List<String> recent(Cpu c, Symbols s, int n) {
+        List<Delivery> r = c.nmiChain.recent();
+        List<String> out = new ArrayList<>();
+        for (int i = Math.max(0, r.size() - n); i < r.size(); i++) out.add(describe(r.get(i), s));
+        return out;
+    }
+}
