@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
         "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xss4m"})
 public class TimeToFailureBench {
     @Param({"seed000-direct-nmi", "seed001-inject-at-arrival", "bug018-endquiesce-order", "bug018-no-iret", "bug024-printf-lock",
-            "bug113-reentrant-nmi-enable", "bug087-hypapp-nmi-block", "bug022-ept-gpa-32bit"})
+            "bug113-reentrant-nmi-enable", "bug087-hypapp-nmi-block", "bug022-ept-gpa-32bit", "seed000-linux-nmi"})
     public String scenario;
 
     private Scenario buggy;

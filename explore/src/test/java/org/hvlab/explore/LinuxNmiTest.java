@@ -66,12 +66,13 @@ class LinuxNmiTest {
         if (cpus > 1) assertNotEquals(0, nested, "NMIs nested (through INT3's IRET or the self-IRET), so the algorithm was exercised");
     }
 
-    @Test
-    void theShippedBareScenarioNeverBreaks(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "linux-nmi-bare.yaml"));
-        Explorer.Summary sum = Explorer.explore(s, new Explorer.Settings(24, 1, 2, 0, true, "random", 3, dir), null);
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource({"linux-nmi-bare, 24", "linux-nmi-xmhf, 8"})
+    void theShippedScenariosWithoutASwitchNeverBreak(String name, int runs, @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", name + ".yaml"));
+        Explorer.Summary sum = Explorer.explore(s, new Explorer.Settings(runs, 1, 2, 0, true, "random", 3, dir), null);
         assertEquals(java.util.List.of(), sum.failures());
-        assertEquals(24, sum.runs());
+        assertEquals(runs, sum.runs());
     }
 
     /** Seed 000: the verdict names the IRETQ with its symbol, the frame at T-40 pointing to it, and how the frame came about. */
@@ -97,12 +98,14 @@ class LinuxNmiTest {
     @Test
     void theMinimisedSeed000RecordNamesItsFewNmis(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "seed000-linux-nmi-buggy.yaml"));
-        Explorer.Summary found = Explorer.explore(s, new Explorer.Settings(4, 1, 2, 0, false, "random", 3, dir), null);
+        // one job: the first failure is seed 1's, so the minimisation is the same every time
+        Explorer.Summary found = Explorer.explore(s, new Explorer.Settings(4, 1, 1, 0, false, "random", 3, dir), null);
         RunRecord rec = RunRecord.read(found.failures().get(0).record());
+        assertEquals(1, rec.seed());
         assertEquals("stuck: IRETQ returning to itself <nested_nmi_out+0x1>", rec.signature());
         Minimiser.Result m = Minimiser.minimise(rec, 60);
         assertEquals(rec.signature(), m.record().signature());
-        assertTrue(m.nmisAfter() <= 5, "a handful of NMIs: " + m.nmisBefore() + " -> " + m.nmisAfter());
+        assertTrue(m.nmisAfter() <= 6, "a handful of NMIs: " + m.nmisBefore() + " -> " + m.nmisAfter());
         assertTrue(m.record().message().contains("while it was still NMI-blocked: step "), m.record().message());
         ScenarioRun.Outcome again = ScenarioRun.run(m.record().scenario(), m.record().seed(), m.record().choiceSource(s.scheduling().maxQuantum()), m.record().plan());
         assertEquals(m.record().message(), again.verdict().message(), "the minimised record replays to the same message");
