@@ -74,7 +74,7 @@ final class CampaignCommand implements Callable<Integer> {
     private static int report(Campaign.TaskResult r) {
         System.out.printf("%d runs: %s%n", r.runs(), r.verdicts());
         for (Explorer.Failure f : r.failures().values()) {
-            System.out.printf("FAILED seed %d: %s%n  record: %s%n", f.seed(), f.signature(), f.record());
+            System.out.printf("FAILED seed %d (%d run%s): %s%n  record: %s%n", f.seed(), f.runs(), f.runs() == 1 ? "" : "s", f.signature(), f.record());
         }
         return r.failures().isEmpty() ? 0 : ExploreCommand.FOUND;
     }

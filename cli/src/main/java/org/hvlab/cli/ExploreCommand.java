@@ -55,8 +55,8 @@ final class ExploreCommand implements Callable<Integer> {
             Scenario s = ScenarioLoader.loadFileOrShipped(scenario);
             Explorer.Summary sum = Explorer.explore(s, new Explorer.Settings(runs, seed, jobs, timeBudget, keepGoing, strategy, pctDepth, records), System.err);
             for (Explorer.Failure f : sum.failures()) {
-                System.out.printf("FAILED seed %d: %s%n  signature: %s%n  record: %s%n", f.seed(), f.message().lines().findFirst().orElse(""),
-                        f.signature(), f.record());
+                System.out.printf("FAILED seed %d: %s%n  signature: %s%s%n  record: %s%n", f.seed(), f.message().lines().findFirst().orElse(""),
+                        f.signature(), keepGoing ? String.format(" (%d of %d runs)", f.runs(), sum.runs()) : "", f.record());
             }
             if (!sum.failed()) System.out.printf("no failure in %d runs (%.1f s)%n", sum.runs(), sum.seconds());
             return sum.failed() ? FOUND : 0;

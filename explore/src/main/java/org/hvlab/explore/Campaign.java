@@ -76,7 +76,7 @@ public final class Campaign {
         }
     }
 
-    /** Merges task results: runs and verdicts add up; for each signature the lowest seed wins. */
+    /** Merges task results: runs and verdicts add up; for each signature the lowest seed wins and the runs add up. */
     public static TaskResult merge(List<TaskResult> results) {
         long runs = 0;
         Map<String, Long> verdicts = new TreeMap<>();
@@ -85,7 +85,7 @@ public final class Campaign {
             runs += r.runs();
             r.verdicts().forEach((k, n) -> verdicts.merge(k, n, Long::sum));
             for (Explorer.Failure f : r.failures().values()) {
-                failures.merge(f.signature(), f, (a, b) -> a.seed() <= b.seed() ? a : b);
+                failures.merge(f.signature(), f, (a, b) -> (a.seed() <= b.seed() ? a : b).plusRuns((a.seed() <= b.seed() ? b : a).runs()));
             }
         }
         return new TaskResult(-1, runs, verdicts, failures);

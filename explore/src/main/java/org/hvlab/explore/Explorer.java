@@ -24,8 +24,16 @@ public final class Explorer {
     /** @param keepGoing collect every distinct signature instead of stopping at the first failure */
     public record Settings(int runs, long seed, int jobs, double timeBudgetSeconds, boolean keepGoing, String strategy, int pctDepth, Path recordDir) {}
 
-    /** A distinct failure: its signature, the first run that showed it and its record file. */
-    public record Failure(String signature, String kind, long seed, String message, Path record) {}
+    /** A distinct failure: its signature, the first run that showed it, its record file, and how many runs showed it. */
+    public record Failure(String signature, String kind, long seed, String message, Path record, long runs) {
+        public Failure(String signature, String kind, long seed, String message, Path record) {
+            this(signature, kind, seed, message, record, 1);
+        }
+
+        Failure plusRuns(long n) {
+            return new Failure(signature, kind, seed, message, record, runs + n);
+        }
+    }
 
     public record Summary(long runs, double seconds, Map<String, Long> verdicts, List<Failure> failures) {
         public boolean failed() {
@@ -60,6 +68,8 @@ public final class Explorer {
                             verdicts.merge(v.kind(), 1L, Long::sum);
                             if (v.failed() && !failures.containsKey(v.signature())) {
                                 failures.put(v.signature(), new Failure(v.signature(), v.kind(), seed, v.message(), save(st.recordDir(), s, o)));
+                            } else if (v.failed()) {
+                                failures.computeIfPresent(v.signature(), (k, f) -> f.plusRuns(1));
                             }
                         }
                         if (v.failed() && !st.keepGoing()) stop.set(true);

@@ -49,13 +49,14 @@ class CampaignTest {
 
     @Test
     void mergeKeepsTheLowestSeedPerSignature() {
-        Explorer.Failure a = new Explorer.Failure("sig", "deadlock", 7, "m", Path.of("a")), b = new Explorer.Failure("sig", "deadlock", 3, "m", Path.of("b"));
+        Explorer.Failure a = new Explorer.Failure("sig", "deadlock", 7, "m", Path.of("a")), b = new Explorer.Failure("sig", "deadlock", 3, "m", Path.of("b"), 5);
         Campaign.TaskResult r = Campaign.merge(List.of(
                 new Campaign.TaskResult(0, 5, Map.of("pass", 4L, "deadlock", 1L), Map.of("sig", a)),
                 new Campaign.TaskResult(1, 5, Map.of("deadlock", 5L), Map.of("sig", b))));
         assertEquals(10, r.runs());
         assertEquals(Map.of("pass", 4L, "deadlock", 6L), r.verdicts());
         assertEquals(3, r.failures().get("sig").seed());
+        assertEquals(6, r.failures().get("sig").runs(), "the runs of a signature add up");
     }
 
     @Test

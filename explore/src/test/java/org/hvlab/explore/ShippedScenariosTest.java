@@ -38,6 +38,8 @@ class ShippedScenariosTest {
         Explorer.Failure f = found.failures().stream().filter(x -> kinds.contains(x.kind()) && signatures.stream().anyMatch(x.signature()::contains)).findFirst()
                 .orElseThrow(() -> new AssertionError(name + ": not found in " + BUDGET + " runs: " + found));
 
+        assertEquals(found.runs() - found.verdicts().getOrDefault("pass", 0L), found.failures().stream().mapToLong(Explorer.Failure::runs).sum(),
+                "every failed run is counted under its signature");
         RunRecord rec = RunRecord.read(f.record());
         assertTrue(Files.size(f.record()) > 0);
         ScenarioRun.Outcome again = ScenarioRun.run(rec.scenario(), rec.seed(), rec.choiceSource(buggy.scheduling().maxQuantum()), rec.plan());
