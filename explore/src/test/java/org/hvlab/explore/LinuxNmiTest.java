@@ -75,6 +75,42 @@ class LinuxNmiTest {
         assertEquals(runs, sum.runs());
     }
 
+    /**
+     * Where NMIs land: on the bare machine and under XMHF's design, never in the window from the
+     * NMI gate to the first IRET (nmi_entry up to repeat_nmi: the entry checks, the nested path,
+     * the first-NMI copy, the self-IRET), which the algorithm relies on, and at many places
+     * after it (the repeat sequence, the body, the exit path, the final IRETQ). Under seed 000's
+     * switch on its machine they land inside that window.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource({"linux-nmi-bare, 40, false", "linux-nmi-xmhf, 10, false", "seed000-linux-nmi-buggy, 2, true"})
+    void nmisLandOnlyWhereTheArchitectureLetsThem(String name, int runs, boolean window) throws Exception {
+        Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", name + ".yaml"));
+        java.util.Set<Long> sites = new java.util.TreeSet<>();
+        long inWindow = 0, windowStart = -1, windowEnd = -1, codeEnd = -1, finalIretq = -1;
+        for (long seed = 1; seed <= runs; seed++) {
+            ScenarioRun.Outcome o = ScenarioRun.random(s, seed);
+            var sym = o.machine().symbols();
+            windowStart = sym.address("nmi_entry");
+            windowEnd = sym.address("repeat_nmi");
+            codeEnd = sym.address("workload");
+            finalIretq = sym.address("nmi_final_iretq");
+            for (int c = 0; c < o.machine().cpuCount(); c++) {
+                for (var d : o.machine().cpu(c).nmiChain.recent()) {
+                    if (d.rip() >= windowStart && d.rip() < windowEnd) inWindow++;
+                    else if (d.rip() >= windowEnd && d.rip() < codeEnd) sites.add(d.rip());
+                }
+            }
+        }
+        if (window) {
+            assertTrue(inWindow > 0, "seed 000's NMIs reach the window before the first IRET");
+            return;
+        }
+        assertEquals(0, inWindow, "no NMI between the NMI gate and the first IRET");
+        assertTrue(sites.size() >= 30, "NMIs land at many places after it: " + sites.size());
+        assertTrue(sites.contains(windowEnd) && sites.contains(finalIretq), "the repeat sequence's first instruction and the final IRETQ: " + sites);
+    }
+
     /** Seed 000: the verdict names the IRETQ with its symbol, the frame at T-40 pointing to it, and how the frame came about. */
     @Test
     void seed000EndsOnAnIretqThatReturnsToItself() throws Exception {
