@@ -30,20 +30,19 @@ final class NmiChains {
     }
 
     /**
-     * The episode behind an IRETQ returning to itself, oldest first: from the NMI that
-     * interrupted code off the NMI stack (the first of the episode) to the NMI that first
-     * interrupted this IRETQ and wrote the frame that points to it. Every NMI in between
+     * The episode behind the frame at {@code frameAddr} that returns to {@code frameRip}, oldest
+     * first: from the NMI that interrupted code off the NMI stack (the first of the episode) to
+     * the NMI that wrote that frame, having interrupted {@code frameRip} (for an IRETQ returning
+     * to itself, the first of the last NMIs that all landed on it). Every NMI in between
      * interrupted the handler on its own stack (RSP already within a page of the frame), so its
-     * delivery reset RSP and wrote over a frame still in use. Empty when the CPU is not on such
-     * an IRETQ or the chain was not kept.
+     * delivery reset RSP and rewrote the frame there. Empty when the chain has no such delivery.
      */
-    static List<Delivery> selfFrameEpisode(Cpu c) {
+    static List<Delivery> episode(Cpu c, long frameAddr, long frameRip) {
         List<Delivery> r = c.nmiChain.recent();
-        long rsp = c.r[Cpu.RSP];
         int w = -1;
         for (int i = r.size() - 1; i >= 0; i--) {
             Delivery d = r.get(i);
-            if (d.frame() == rsp && d.rip() == c.rip) w = i;
+            if (d.frame() == frameAddr && d.rip() == frameRip) w = i;
             else if (w >= 0) break;
         }
         if (w < 0) return List.of();
@@ -52,36 +51,67 @@ final class NmiChains {
         return new ArrayList<>(r.subList(Math.max(first, w - 15), w + 1));
     }
 
+    /** The episode of an IRETQ returning to itself; empty unless the CPU stands on such an IRETQ. */
+    static List<Delivery> selfFrameEpisode(Cpu c) {
+        boolean onSelfIretq = c.is64() && (c.readLinQuietly(c.rip) & 0xFFFF) == 0xCF48 && c.readLinQuietly(c.r[Cpu.RSP]) == c.rip;
+        return onSelfIretq ? episode(c, c.r[Cpu.RSP], c.rip) : List.of();
+    }
+
     private static boolean onNmiStack(Delivery d) {
         return d.rspBefore() <= d.frame() + 40 && d.frame() - d.rspBefore() < 4096;
     }
 
     /** For an IRETQ returning to itself: how its frame came about, in one clause ("" if the chain has no record of it). */
     static String selfFrameCause(Cpu c, Symbols s) {
-        List<Delivery> e = selfFrameEpisode(c);
+        return frameCause(selfFrameEpisode(c), s, "this IRETQ");
+    }
+
+    /** For an IRETQ loop: how the frame that returns to {@code frameRip} came about, in one clause. */
+    static String loopFrameCause(Cpu c, Symbols s, long frameAddr, long frameRip) {
+        return frameCause(episode(c, frameAddr, frameRip), s, where(s, frameRip));
+    }
+
+    private static String frameCause(List<Delivery> e, Symbols s, String interrupted) {
         if (e.isEmpty()) return "";
         Delivery w = e.get(e.size() - 1);
-        StringBuilder sb = new StringBuilder(String.format("; that frame was written by the NMI %s at step %d, which interrupted this IRETQ",
-                w.injected() ? "injected" : "delivered", w.step()));
+        StringBuilder sb = new StringBuilder(String.format("; that frame was written by the NMI %s at step %d, which interrupted %s",
+                w.injected() ? "injected" : "delivered", w.step(), interrupted));
         List<String> blocked = new ArrayList<>();
         for (Delivery d : e) if (d.whileBlocked()) blocked.add(String.format("step %d at %s", d.step(), where(s, d.rip())));
         if (!blocked.isEmpty()) sb.append("; NMIs reached the guest while it was still NMI-blocked: ").append(String.join(", ", blocked));
         return sb.toString();
     }
 
-    /** The episode as report lines, with the conclusion. */
-    static List<String> selfFrameChain(Cpu c, Symbols s) {
-        List<Delivery> e = selfFrameEpisode(c);
+    private static List<String> lines(List<Delivery> e, Symbols s) {
         List<String> out = new ArrayList<>();
-        if (e.isEmpty()) return out;
         for (Delivery d : e) {
             String line = describe(d, s);
             if (onNmiStack(d)) line += String.format(" - the CPU was already on this NMI stack: RSP reset to its top, the frame at 0x%x rewritten", d.frame());
             out.add(line);
         }
+        return out;
+    }
+
+    /** The episode of an IRETQ returning to itself as report lines, with the conclusion. */
+    static List<String> selfFrameChain(Cpu c, Symbols s) {
+        List<Delivery> e = selfFrameEpisode(c);
+        if (e.isEmpty()) return List.of();
+        List<String> out = lines(e, s);
         Delivery w = e.get(e.size() - 1);
         out.add(String.format("The last of these interrupted the IRETQ at %s with RSP=0x%x and wrote its own frame there: RIP = that IRETQ, RSP = 0x%x."
                 + " Its handler returned to the IRETQ, which consumes that frame and so returns to itself, for ever.", where(s, c.rip), w.rspBefore(), w.rspBefore()));
+        return out;
+    }
+
+    /** The episode of an IRETQ loop (the IRETQ at {@code iretq} consumes the frame at {@code frameAddr}, returning to {@code frameRip}). */
+    static List<String> loopChain(Cpu c, Symbols s, long iretq, long frameAddr, long frameRip) {
+        List<Delivery> e = episode(c, frameAddr, frameRip);
+        if (e.isEmpty()) return List.of();
+        List<String> out = lines(e, s);
+        Delivery w = e.get(e.size() - 1);
+        out.add(String.format("The last of these interrupted %s with RSP=0x%x and wrote its frame at 0x%x. The IRETQ at %s consumes that frame:"
+                + " it returns to %s, whose code runs back into the same IRETQ with the frame unchanged, for ever.",
+                where(s, frameRip), w.rspBefore(), frameAddr, where(s, iretq), where(s, frameRip)));
         return out;
     }
 

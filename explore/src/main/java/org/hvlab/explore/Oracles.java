@@ -106,6 +106,9 @@ public final class Oracles {
     private static String stuckPlace(String msg) {
         Matcher m = Pattern.compile("IRETQ returning to itself at rip=0x[0-9a-f]+( <[^>]+>)?").matcher(msg);
         if (m.find()) return "IRETQ returning to itself" + (m.group(1) == null ? "" : m.group(1));
+        // the place is the IRETQ; where its frame returns varies with the NMI that wrote it
+        m = Pattern.compile("IRETQ loop at rip=0x[0-9a-f]+( <[^>]+>)?").matcher(msg);
+        if (m.find()) return "IRETQ loop" + (m.group(1) == null ? "" : m.group(1));
         return "no progress";
     }
 

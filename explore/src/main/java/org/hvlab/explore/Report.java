@@ -146,8 +146,15 @@ public final class Report {
         for (int i = 0; i < o.machine().cpuCount(); i++) {
             org.hvlab.machine.cpu.Cpu c = o.machine().cpu(i);
             List<String> chain = NmiChains.selfFrameChain(c, sym);
+            String title = "how the IRETQ came to return to itself";
+            java.util.regex.Matcher lm = java.util.regex.Pattern.compile("CPU " + i + " stuck: IRETQ loop at rip=0x([0-9a-f]+)[^:]*: its frame \\(rsp=0x([0-9a-f]+)\\) returns to rip=0x([0-9a-f]+)")
+                    .matcher(o.verdict().message());
+            if (chain.isEmpty() && lm.find()) {
+                chain = NmiChains.loopChain(c, sym, Long.parseUnsignedLong(lm.group(1), 16), Long.parseUnsignedLong(lm.group(2), 16), Long.parseUnsignedLong(lm.group(3), 16));
+                title = "how the IRETQ loop came about";
+            }
             if (!chain.isEmpty()) {
-                nmis.append("<h3>CPU ").append(i).append(": how the IRETQ came to return to itself</h3><ol>\n");
+                nmis.append("<h3>CPU ").append(i).append(": ").append(title).append("</h3><ol>\n");
                 for (String l : chain) nmis.append("<li>").append(esc(l)).append("</li>\n");
                 nmis.append("</ol>\n");
             }

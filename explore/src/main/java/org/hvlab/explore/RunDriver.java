@@ -13,6 +13,8 @@ import org.hvlab.machine.sched.Scheduler;
  * at exact steps (quanta are cut so a boundary falls on every injection step) and the
  * stuck-guest oracle: no progress (serial output, exit) for {@code stuckSteps} after the last
  * injection, or a CPU spinning on an IRETQ whose frame returns to that same IRETQ (seed 000).
+ * A run judged "no progress" is named more closely when one of its CPUs keeps arriving at the
+ * same IRETQ with the same frame and no NMI in between: a loop through that IRETQ.
  */
 final class RunDriver implements Scheduler.Target {
     private final Machine m;
@@ -27,6 +29,10 @@ final class RunDriver implements Scheduler.Target {
     private final int[] iretqSightings;
     private final long[] lastRip, lastInstructions;
     private final long[] iretqInstr;
+    /** After the plan: the last IRETQ a CPU stood at (rip, rsp, frame rip, frame rsp), how often, and its NMI arrivals then. */
+    private final long[][] loopKey;
+    private final int[] loopSightings;
+    private final long[] loopNmis;
     /** NMIs injected so far, per CPU (-1 entries counted on every CPU). */
     final long[] injected;
 
@@ -42,6 +48,9 @@ final class RunDriver implements Scheduler.Target {
         this.lastRip = new long[m.cpuCount()];
         this.lastInstructions = new long[m.cpuCount()];
         this.injected = new long[m.cpuCount()];
+        this.loopKey = new long[m.cpuCount()][4];
+        this.loopSightings = new int[m.cpuCount()];
+        this.loopNmis = new long[m.cpuCount()];
     }
 
     @Override
@@ -87,10 +96,12 @@ final class RunDriver implements Scheduler.Target {
             } else {
                 iretqSightings[i] = 0;
             }
+            if (next >= nmis.size() && c.activity == Cpu.ACTIVE) watchIretqLoop(i, c);
         }
         long quietFrom = Math.max(lastProgressStep, nmis.isEmpty() ? 0 : nmis.get(nmis.size() - 1).step());
         if (steps - quietFrom > stuckSteps) {
-            m.finishDriven(Outcome.GUEST_STUCK, "guest stuck: no serial output and no exit for " + (steps - quietFrom) + " steps"
+            String loop = iretqLoop();
+            m.finishDriven(Outcome.GUEST_STUCK, (loop != null ? loop + "; " : "") + "guest stuck: no serial output and no exit for " + (steps - quietFrom) + " steps"
                     + (nmis.isEmpty() ? "" : " after the last injection") + "; " + rips());
         }
     }
@@ -103,6 +114,33 @@ final class RunDriver implements Scheduler.Target {
             sb.append(String.format("%sCPU %d rip=0x%x%s", i == 0 ? "" : ", ", i, c.rip, sym == null ? "" : " <" + sym + ">"));
         }
         return sb.toString();
+    }
+
+    /** Counts arrivals at the same IRETQ with the same frame and no NMI in between (after the plan). */
+    private void watchIretqLoop(int i, Cpu c) {
+        if (!c.is64() || (c.readLinQuietly(c.rip) & 0xFFFF) != 0xCF48) return;
+        long rsp = c.r[Cpu.RSP], nmisNow = c.nmiLedger.arrivedGuest + c.nmiLedger.arrivedHost;
+        long[] key = {c.rip, rsp, c.readLinQuietly(rsp), c.readLinQuietly(rsp + 24)};
+        if (java.util.Arrays.equals(key, loopKey[i]) && nmisNow == loopNmis[i]) {
+            loopSightings[i]++;
+        } else {
+            loopKey[i] = key;
+            loopSightings[i] = 1;
+            loopNmis[i] = nmisNow;
+        }
+    }
+
+    /** "CPU n stuck: IRETQ loop ..." for the first CPU seen at the same IRETQ state three times, or null. */
+    private String iretqLoop() {
+        for (int i = 0; i < m.cpuCount(); i++) {
+            if (loopSightings[i] < 3) continue;
+            long[] k = loopKey[i];
+            String at = symbols.lookup(k[0]), to = symbols.lookup(k[2]);
+            return String.format("CPU %d stuck: IRETQ loop at rip=0x%x%s: its frame (rsp=0x%x) returns to rip=0x%x%s with rsp=0x%x, which comes back to it with the same frame, %d times, no NMI in between",
+                    i, k[0], at == null ? "" : " <" + at + ">", k[1], k[2], to == null ? "" : " <" + to + ">", k[3], loopSightings[i])
+                    + NmiChains.loopFrameCause(m.cpu(i), symbols, k[1], k[2]);
+        }
+        return null;
     }
 
     /** 64-bit mode, the instruction at RIP is IRETQ (REX.W CF) and the frame's RIP is RIP itself. */

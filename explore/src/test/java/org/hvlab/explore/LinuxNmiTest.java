@@ -130,6 +130,23 @@ class LinuxNmiTest {
         assertTrue(NmiChains.selfFrameChain(o.machine().cpu(cpu), o.machine().symbols()).size() >= 2, "the report can tell the episode");
     }
 
+    /** The wider loop: the IRETQ's frame returns into the NMI entry, which runs back into it; named, and told in the report. */
+    @Test
+    void seed000CanAlsoEndInAnIretqLoopThroughTheEntryPath() throws Exception {
+        Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "seed000-linux-nmi-buggy.yaml"));
+        ScenarioRun.Outcome o = ScenarioRun.random(s, 3);
+        assertEquals("stuck: IRETQ loop <nested_nmi_out+0x1>", o.verdict().signature());
+        Matcher m = Pattern.compile("CPU (\\d) stuck: IRETQ loop at rip=0x([0-9a-f]+) <nested_nmi_out\\+0x1>: its frame \\(rsp=0x([0-9a-f]+)\\) returns to rip=0x([0-9a-f]+) <[^>]+> with rsp=0x[0-9a-f]+, "
+                + "which comes back to it with the same frame, \\d+ times, no NMI in between; that frame was written by the NMI injected at step \\d+").matcher(o.verdict().message());
+        assertTrue(m.find(), o.verdict().message());
+        var cpu = o.machine().cpu(Integer.parseInt(m.group(1)));
+        long frame = Long.parseLong(m.group(3), 16), to = Long.parseLong(m.group(4), 16);
+        assertEquals(to, cpu.readLinQuietly(frame), "the frame in memory returns where the verdict says");
+        java.util.List<String> chain = NmiChains.loopChain(cpu, o.machine().symbols(), Long.parseLong(m.group(2), 16), frame, to);
+        assertTrue(chain.get(chain.size() - 1).contains("runs back into the same IRETQ"), chain.toString());
+        assertTrue(Report.html(o, new org.hvlab.machine.trace.Trace(() -> 0)).contains("how the IRETQ loop came about"));
+    }
+
     /** Minimising seed 000's record leaves the few NMIs that build the loop, and the verdict names where each landed. */
     @Test
     void theMinimisedSeed000RecordNamesItsFewNmis(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
