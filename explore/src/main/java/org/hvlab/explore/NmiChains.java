@@ -115,6 +115,22 @@ final class NmiChains {
         return out;
     }
 
+    /**
+     * What gdb showed in seed 000 for a CPU standing on an IRETQ: {@code x/i $rip} and
+     * {@code x/6gx $rsp} (the frame the IRETQ consumes: RIP, CS, RFLAGS, RSP, SS, and one word
+     * more). Null when the CPU is not in 64-bit mode on an IRETQ.
+     */
+    static String gdbView(Cpu c, Symbols s) {
+        if (!c.is64() || (c.readLinQuietly(c.rip) & 0xFFFF) != 0xCF48) return null;
+        String sym = s == null ? null : s.lookup(c.rip);
+        StringBuilder sb = new StringBuilder(String.format("(gdb) x/i $rip%n=> 0x%x%s:\tiretq%n(gdb) x/6gx $rsp%n", c.rip, sym == null ? "" : " <" + sym + ">"));
+        long rsp = c.r[Cpu.RSP];
+        for (int i = 0; i < 6; i += 2) {
+            sb.append(String.format("0x%x:\t0x%016x\t0x%016x%n", rsp + 8L * i, c.readLinQuietly(rsp + 8L * i), c.readLinQuietly(rsp + 8L * i + 8)));
+        }
+        return sb.toString();
+    }
+
     /** The CPU's kept deliveries, oldest first, at most {@code n}. */
     static List<String> recent(Cpu c, Symbols s, int n) {
         List<Delivery> r = c.nmiChain.recent();

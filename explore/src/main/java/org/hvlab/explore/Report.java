@@ -153,6 +153,8 @@ public final class Report {
                 chain = NmiChains.loopChain(c, sym, Long.parseUnsignedLong(lm.group(1), 16), Long.parseUnsignedLong(lm.group(2), 16), Long.parseUnsignedLong(lm.group(3), 16));
                 title = "how the IRETQ loop came about";
             }
+            String gdb = o.verdict().kind().equals("stuck") ? NmiChains.gdbView(c, sym) : null;
+            if (gdb != null) nmis.append("<h3>CPU ").append(i).append(" at the end, as gdb shows it</h3><pre>").append(esc(gdb)).append("</pre>\n");
             if (!chain.isEmpty()) {
                 nmis.append("<h3>CPU ").append(i).append(": ").append(title).append("</h3><ol>\n");
                 for (String l : chain) nmis.append("<li>").append(esc(l)).append("</li>\n");

@@ -128,6 +128,11 @@ class LinuxNmiTest {
         assertEquals(t - 40, Long.parseLong(m.group(4), 16), "the frame's RSP is T-40, where the NMI frame begins (seed 000: 0x...dfd8 below 0x...e000)");
         assertEquals(t - 40, o.machine().cpu(cpu).r[org.hvlab.machine.cpu.Cpu.RSP]);
         assertTrue(NmiChains.selfFrameChain(o.machine().cpu(cpu), o.machine().symbols()).size() >= 2, "the report can tell the episode");
+        // the seed's gdb session: x/i $rip, x/6gx $rsp
+        String gdb = NmiChains.gdbView(o.machine().cpu(cpu), o.machine().symbols());
+        assertEquals(String.format("(gdb) x/i $rip%n=> 0x%s <nested_nmi_out+0x1>:\tiretq%n(gdb) x/6gx $rsp%n0x%x:\t0x%016x\t0x0000000000000008%n", m.group(2), t - 40, Long.parseLong(m.group(2), 16)),
+                gdb.substring(0, gdb.indexOf("0x" + Long.toHexString(t - 24))));
+        assertTrue(gdb.contains(String.format("\t0x%016x%n0x%x:\t0x0000000000000010", t - 40, t - 8)), gdb);
     }
 
     /** The wider loop: the IRETQ's frame returns into the NMI entry, which runs back into it; named, and told in the report. */
