@@ -605,24 +605,16 @@ pcpu_load:
 # Command line.
 
 parse_options:
-        lea     opt_iters(%rip), %rsi
-        lea     iters(%rip), %rdi
+        push    %rbx
+        lea     number_options(%rip), %rbx      # (key, quadword) pairs, ended by a zero key
+1:      mov     (%rbx), %rsi
+        test    %rsi, %rsi
+        jz      2f
+        mov     8(%rbx), %rdi
         call    number_option
-        lea     opt_spins(%rip), %rsi
-        lea     body_spins(%rip), %rdi
-        call    number_option
-        lea     opt_work(%rip), %rsi
-        lea     work_spins(%rip), %rdi
-        call    number_option
-        lea     opt_fault(%rip), %rsi
-        lea     fault_every(%rip), %rdi
-        call    number_option
-        lea     opt_ipi(%rip), %rsi
-        lea     ipi_every(%rip), %rdi
-        call    number_option
-        lea     opt_beat(%rip), %rsi
-        lea     beat_every(%rip), %rdi
-        call    number_option
+        add     $16, %rbx
+        jmp     1b
+2:      pop     %rbx
         lea     opt_selfiret(%rip), %rsi
         call    cmdline_word
         mov     %al, selfiret(%rip)
@@ -677,6 +669,15 @@ opt_fault:      .asciz "fault="
 opt_ipi:        .asciz "ipi="
 opt_beat:       .asciz "beat="
 opt_selfiret:   .asciz "selfiret"
+        .p2align 3
+number_options:
+        .quad   opt_iters, iters
+        .quad   opt_spins, body_spins
+        .quad   opt_work, work_spins
+        .quad   opt_fault, fault_every
+        .quad   opt_ipi, ipi_every
+        .quad   opt_beat, beat_every
+        .quad   0, 0
 
         .section .data
         .p2align 3
