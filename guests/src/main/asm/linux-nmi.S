@@ -62,13 +62,11 @@
         .include "apic.inc"
         .include "smp.inc"
         .include "cmdline.inc"
+        .include "pcpu_tss.inc"
 
         .equ MAX_CPUS,          16
-        .equ PCPU_SIZE,         0x2000          # per CPU: NMI stack page, then data and TSS
+        .equ PCPU_SIZE,         0x2000          # per CPU: NMI stack page, then its data
         .equ NMI_STACK_SIZE,    0x1000          # T = block + NMI_STACK_SIZE
-        .equ SEL_TSS0,          0x28            # CPU c's TSS descriptor at 0x28 + 16 c
-        .equ TSS_OFF,           0x100           # the TSS at T + 0x100
-        .equ TSS_LIMIT,         103
 
         # per-CPU data at T (8-byte counters)
         .equ D_ENTRIES,         0               # NMI deliveries that reached nmi_entry
@@ -112,7 +110,7 @@ _start:
         call    idt_load
         call    pcpu_setup
         xor     %edi, %edi
-        call    pcpu_load                       # GDT with the TSSs, TR for CPU 0
+        call    pcpu_gdt_load                   # GDT with the TSSs, TR for CPU 0
 
         mov     ncpus(%rip), %eax
         cmp     $1, %eax
@@ -542,64 +540,19 @@ pcpu_data:
         pop     %rcx
         ret
 
-# The BSP, once: each CPU's index in its data, its TSS (IST1 = T, no I/O bitmap) and the TSS's
-# 16-byte descriptor in gdt_table (limit 103, type 9 = available 64-bit TSS, P; SDM Vol.3A, task
-# management chapter, "TSS and LDT Descriptors in 64-bit mode"), after the five boot descriptors.
+# The BSP, once: each CPU's index in its data, and a TSS per CPU whose IST1 is that CPU's T
+# (pcpu_tss.inc).
 pcpu_setup:
-        push    %rbx
-        sub     $16, %rsp
-        sgdt    (%rsp)
-        mov     2(%rsp), %rsi                   # copy the boot descriptors (0x08-0x20)
-        add     $16, %rsp
-        lea     gdt_table(%rip), %rdi
-        mov     $(BOOT_GDT_SIZE / 8), %ecx
-        cld
-        rep movsq
         xor     %edi, %edi
 1:      call    pcpu_data
         mov     %rdi, D_CPU_SELF(%rax)
-        lea     TSS_OFF(%rax), %rsi             # RSI = the TSS
-        mov     %rax, 36(%rsi)                  # IST1 = T
-        movw    $(TSS_LIMIT + 1), 102(%rsi)     # I/O map base at the limit: no bitmap
-        mov     %rsi, %rax
-        and     $0xFFFFFF, %eax
-        shl     $16, %rax                       # base 23:0 at bits 39:16
-        or      $TSS_LIMIT, %rax
-        movabs  $0x0000890000000000, %rdx       # P, DPL 0, type 1001b
-        or      %rdx, %rax
-        mov     %rsi, %rdx
-        shr     $24, %rdx
-        and     $0xFF, %edx
-        shl     $56, %rdx                       # base 31:24 at bits 63:56
-        or      %rdx, %rax
-        mov     %edi, %edx
-        shl     $4, %edx
-        lea     gdt_table(%rip), %rbx
-        mov     %rax, SEL_TSS0(%rbx,%rdx)
-        shr     $32, %rsi
-        mov     %rsi, SEL_TSS0 + 8(%rbx,%rdx)   # base 63:32, reserved 0
         inc     %edi
         cmp     $MAX_CPUS, %edi
         jb      1b
-        pop     %rbx
-        ret
-
-# Each CPU (EDI = CPU index): load gdt_table, reload CS and the data segments, LTR its TSS.
-pcpu_load:
-        lgdt    gdt_pointer(%rip)
-        lea     1f(%rip), %rax
-        push    $SEL_CODE64
-        push    %rax
-        lretq
-1:      mov     $SEL_DATA, %eax
-        mov     %eax, %ds
-        mov     %eax, %es
-        mov     %eax, %ss
-        mov     %edi, %eax
-        shl     $4, %eax
-        add     $SEL_TSS0, %eax
-        ltr     %ax
-        ret
+        mov     ncpus(%rip), %edi
+        lea     (pcpu_area + NMI_STACK_SIZE)(%rip), %rsi
+        mov     $PCPU_SIZE, %edx
+        jmp     pcpu_gdt_build
 
 # ---------------------------------------------------------------------------------------------
 # Command line.
@@ -650,7 +603,7 @@ number_option:
 # APs (smp.inc: EDI = APIC ID, own stack).
 ap_main:
         lidt    idt_pointer(%rip)
-        call    pcpu_load
+        call    pcpu_gdt_load
         call    apic_enable
         call    pcpu_data
         mov     %rax, %rbx
@@ -693,16 +646,6 @@ ncpus:          .long 0
 ap_ready:       .long 0
 go:             .long 0
 selfiret:       .byte 0
-        .p2align 4
-gdt_table:
-        .fill   BOOT_GDT_SIZE / 8, 8, 0         # the boot descriptors, copied by pcpu_setup
-        .fill   2 * MAX_CPUS, 8, 0              # CPU c's TSS descriptor at 0x28 + 16 c
-gdt_table_end:
-        .p2align 3
-        .word   0, 0, 0
-gdt_pointer:
-        .word   gdt_table_end - gdt_table - 1
-        .quad   gdt_table
 
         .section .bss
         .p2align 12

@@ -37,15 +37,11 @@
         .include "apic.inc"
         .include "smp.inc"
         .include "cmdline.inc"
+        .include "pcpu_tss.inc"
 
         .equ DEFAULT_NMIS,      20
         .equ MAX_NMIS,          100000
         .equ NMI_VECTOR,        2
-        .equ SEL_TSS0,          0x28            # CPU c's TSS: SEL_TSS0 + 16 c
-        .equ TSS_SIZE,          104
-        .equ TSS_STRIDE,        128             # one TSS per 128 bytes: never crosses a page
-        .equ TSS_IST1,          36
-        .equ TSS_IOMAP_BASE,    102
         .equ IST_STACK_SIZE,    4096
         # After the last NMI was counted: time for a wrongly duplicated NMI to show up before the
         # counts are printed (a correct machine delivers none).
@@ -74,7 +70,10 @@ _start:
         ja      bad_nmis
         mov     %eax, nmis(%rip)
 1:
-        call    gdt_build
+        mov     ncpus(%rip), %edi               # a TSS per CPU, IST1 = its own NMI stack
+        lea     (ist_stacks + IST_STACK_SIZE)(%rip), %rsi
+        mov     $IST_STACK_SIZE, %edx
+        call    pcpu_gdt_build
         call    exc_install_stubs
         SET_GATE NMI_VECTOR, nmi_handler, 1     # IST1: this CPU's own NMI stack
         xor     %edi, %edi
@@ -133,76 +132,9 @@ ap_main:
         pop     %rdi
         jmp     cpu_main                        # returns to smp.inc, which parks the AP
 
-# gdt_build (BSP, before any AP starts): the boot GDT's five descriptors, then one TSS
-# descriptor per CPU; each TSS gets IST1 = top of its CPU's NMI stack and no I/O bitmap.
-# Clobbers RAX, RCX, RDX, RSI, RDI, R8.
-gdt_build:
-        mov     $BOOT_GDT_ADDR, %esi
-        lea     gdt_table(%rip), %rdi
-        mov     $(BOOT_GDT_SIZE / 8), %ecx
-        cld
-        rep movsq
-        xor     %r8d, %r8d                      # R8 = CPU
-1:      cmp     ncpus(%rip), %r8d
-        jae     2f
-        mov     %r8, %rax
-        imul    $TSS_STRIDE, %rax, %rax
-        lea     tss_area(%rip), %rsi
-        add     %rax, %rsi                      # RSI = CPU R8's TSS
-        lea     1(%r8), %rax
-        imul    $IST_STACK_SIZE, %rax, %rax
-        lea     ist_stacks(%rip), %rdx
-        add     %rdx, %rax
-        mov     %rax, TSS_IST1(%rsi)            # top of its stack (16-byte aligned)
-        movw    $TSS_SIZE, TSS_IOMAP_BASE(%rsi) # I/O map base at the limit: no bitmap
-        # 16-byte descriptor (SDM "TSS and LDT Descriptors in 64-bit mode"): limit 103, type 9
-        # (available 64-bit TSS), P = 1, DPL 0, G = 0, base 15:0 | 23:16 | 31:24 | 63:32.
-        mov     %rsi, %rax
-        mov     $(TSS_SIZE - 1), %edx
-        mov     %eax, %ecx
-        and     $0xFFFFFF, %ecx
-        shl     $16, %rcx
-        or      %rcx, %rdx
-        mov     $0x89, %ecx
-        shl     $40, %rcx
-        or      %rcx, %rdx
-        mov     %eax, %ecx
-        shr     $24, %ecx
-        shl     $56, %rcx
-        or      %rcx, %rdx
-        mov     %r8, %rcx
-        shl     $4, %rcx
-        lea     (gdt_table + SEL_TSS0)(%rip), %rdi
-        add     %rcx, %rdi                      # RDI = CPU R8's descriptor
-        mov     %rdx, (%rdi)
-        shr     $32, %rax
-        mov     %rax, 8(%rdi)                   # base 63:32, reserved 0
-        inc     %r8d
-        jmp     1b
-2:      mov     ncpus(%rip), %eax
-        shl     $4, %eax
-        add     $(SEL_TSS0 - 1), %eax
-        mov     %ax, gdt_pointer(%rip)          # limit: up to the last TSS descriptor
-        ret
-
-# cpu_setup: EDI = CPU. Loads the shared GDT (reloading CS and the data segments with the same
-# selectors), TR = this CPU's TSS, and the shared IDT. Clobbers RAX.
+# cpu_setup: EDI = CPU. The per-CPU GDT and TSS (pcpu_tss.inc), then the shared IDT. Clobbers RAX.
 cpu_setup:
-        lgdt    gdt_pointer(%rip)
-        lea     1f(%rip), %rax
-        push    $SEL_CODE64
-        push    %rax
-        lretq
-1:      mov     $SEL_DATA, %eax
-        mov     %eax, %ds
-        mov     %eax, %es
-        mov     %eax, %ss
-        mov     %eax, %fs
-        mov     %eax, %gs
-        mov     %edi, %eax
-        shl     $4, %eax
-        add     $SEL_TSS0, %eax
-        ltr     %ax
+        call    pcpu_gdt_load
         lidt    idt_pointer(%rip)
         ret
 
@@ -312,22 +244,9 @@ nmi_handler:
 key_nmis:
         .asciz  "nmis="
 
-        .section .data
-        .p2align 4
-gdt_table:
-        .fill   BOOT_GDT_SIZE / 8, 8, 0         # copied from the boot GDT
-        .fill   2 * SMP_MAX_CPUS, 8, 0          # TSS descriptors, 16 bytes per CPU
-        .p2align 3
-        .word   0, 0, 0                         # so the base below is 8-byte aligned
-gdt_pointer:
-        .word   0                               # limit: set by gdt_build
-        .quad   gdt_table
-
         .section .bss
         .p2align 12
 ist_stacks:     .skip   IST_STACK_SIZE * SMP_MAX_CPUS
-        .p2align 7
-tss_area:       .skip   TSS_STRIDE * SMP_MAX_CPUS
         .p2align 2
 nmi_count:      .skip 4 * SMP_MAX_CPUS          # NMIs handled, per CPU
 send_timeout:   .skip 4 * SMP_MAX_CPUS          # per CPU: the send its target never counted

@@ -85,7 +85,7 @@ public final class Campaign {
             runs += r.runs();
             r.verdicts().forEach((k, n) -> verdicts.merge(k, n, Long::sum));
             for (Explorer.Failure f : r.failures().values()) {
-                failures.merge(f.signature(), f, (a, b) -> (a.seed() <= b.seed() ? a : b).plusRuns((a.seed() <= b.seed() ? b : a).runs()));
+                failures.merge(f.signature(), f, (a, b) -> a.seed() <= b.seed() ? a.plusRuns(b.runs()) : b.plusRuns(a.runs()));
             }
         }
         return new TaskResult(-1, runs, verdicts, failures);

@@ -17,6 +17,16 @@ import org.hvlab.machine.cpu.NmiChain.Delivery;
 final class NmiChains {
     private NmiChains() {}
 
+    /** The CPU is in 64-bit mode at an IRETQ (REX.W CF). */
+    static boolean onIretq(Cpu c) {
+        return c.is64() && (c.readLinQuietly(c.rip) & 0xFFFF) == 0xCF48;
+    }
+
+    /** At an IRETQ whose frame returns to that IRETQ (seed 000). */
+    static boolean onSelfIretq(Cpu c) {
+        return onIretq(c) && c.readLinQuietly(c.r[Cpu.RSP]) == c.rip;
+    }
+
     static String where(Symbols s, long rip) {
         String sym = s == null ? null : s.lookup(rip);
         return String.format("rip=0x%x%s", rip, sym == null ? "" : " <" + sym + ">");
@@ -53,8 +63,7 @@ final class NmiChains {
 
     /** The episode of an IRETQ returning to itself; empty unless the CPU stands on such an IRETQ. */
     static List<Delivery> selfFrameEpisode(Cpu c) {
-        boolean onSelfIretq = c.is64() && (c.readLinQuietly(c.rip) & 0xFFFF) == 0xCF48 && c.readLinQuietly(c.r[Cpu.RSP]) == c.rip;
-        return onSelfIretq ? episode(c, c.r[Cpu.RSP], c.rip) : List.of();
+        return onSelfIretq(c) ? episode(c, c.r[Cpu.RSP], c.rip) : List.of();
     }
 
     private static boolean onNmiStack(Delivery d) {
@@ -121,7 +130,7 @@ final class NmiChains {
      * more). Null when the CPU is not in 64-bit mode on an IRETQ.
      */
     static String gdbView(Cpu c, Symbols s) {
-        if (!c.is64() || (c.readLinQuietly(c.rip) & 0xFFFF) != 0xCF48) return null;
+        if (!onIretq(c)) return null;
         String sym = s == null ? null : s.lookup(c.rip);
         StringBuilder sb = new StringBuilder(String.format("(gdb) x/i $rip%n=> 0x%x%s:\tiretq%n(gdb) x/6gx $rsp%n", c.rip, sym == null ? "" : " <" + sym + ">"));
         long rsp = c.r[Cpu.RSP];

@@ -82,7 +82,7 @@ final class RunDriver implements Scheduler.Target {
             boolean sameRip = c.rip == lastRip[i] && c.instructions > lastInstructions[i];
             lastRip[i] = c.rip;
             lastInstructions[i] = c.instructions;
-            if (sameRip && c.activity == Cpu.ACTIVE && iretqToItself(c)) {
+            if (sameRip && c.activity == Cpu.ACTIVE && NmiChains.onSelfIretq(c)) {
                 if (iretqSightings[i] == 0) iretqInstr[i] = c.instructions;
                 // the same IRETQ, frame pointing at itself, over and over: the guest cannot leave
                 if (++iretqSightings[i] >= 4 && c.instructions - iretqInstr[i] >= 1000) {
@@ -118,7 +118,7 @@ final class RunDriver implements Scheduler.Target {
 
     /** Counts arrivals at the same IRETQ with the same frame and no NMI in between (after the plan). */
     private void watchIretqLoop(int i, Cpu c) {
-        if (!c.is64() || (c.readLinQuietly(c.rip) & 0xFFFF) != 0xCF48) return;
+        if (!NmiChains.onIretq(c)) return;
         long rsp = c.r[Cpu.RSP], nmisNow = c.nmiLedger.arrivedGuest + c.nmiLedger.arrivedHost;
         long[] key = {c.rip, rsp, c.readLinQuietly(rsp), c.readLinQuietly(rsp + 24)};
         if (java.util.Arrays.equals(key, loopKey[i]) && nmisNow == loopNmis[i]) {
@@ -143,13 +143,6 @@ final class RunDriver implements Scheduler.Target {
         return null;
     }
 
-    /** 64-bit mode, the instruction at RIP is IRETQ (REX.W CF) and the frame's RIP is RIP itself. */
-    private static boolean iretqToItself(Cpu c) {
-        if (!c.is64()) return false;
-        long op = c.readLinQuietly(c.rip) & 0xFFFF;
-        if (op != 0xCF48) return false;
-        return c.readLinQuietly(c.r[Cpu.RSP]) == c.rip;
-    }
 
     @Override
     public void grant(int cpu, long quantum) {

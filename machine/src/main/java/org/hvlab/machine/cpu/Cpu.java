@@ -342,9 +342,11 @@ public final class Cpu {
      * oracles and reports can look without disturbing the run.
      */
     public long readLinQuietly(long la) {
-        long v = 0;
+        long v = 0, pa = -1;
         for (int k = 0; k < 8; k++) {
-            long pa = paging.peek(la + k);
+            // one walk per page the quadword touches
+            if (k == 0 || ((la + k) & 0xFFF) == 0) pa = paging.peek(la + k);
+            else pa++;
             if (pa < 0 || !mem.isRam(pa)) return -1;
             v |= (long) mem.read8(pa) << (8 * k);
         }
@@ -546,7 +548,6 @@ public final class Cpu {
         events = true;
     }
 
-    /** An NMI from outside the host software (an injection like QMP inject-nmi, or a guest's IPI). */
     /** Where this CPU's NMIs went (the NMI-accounting oracle). */
     public final NmiLedger nmiLedger = new NmiLedger();
     /** The last NMI deliveries through the IDT, and whether each met an NMI handler still open (reports). */

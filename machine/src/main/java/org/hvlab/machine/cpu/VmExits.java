@@ -25,8 +25,10 @@ final class VmExits {
      */
     static void exit(Cpu c, int reason, long qualification, int insnLength) {
         Vmcs v = c.vmx.current;
-        if (c.trace != null) c.trace.end(c.index, "vmx", "guest");
-        if (c.trace != null) c.trace.instant(c.index, "vmx", "VM exit " + reason, String.format("rip=0x%x qualification=0x%x", c.rip, qualification));
+        if (c.trace != null) {
+            c.trace.end(c.index, "vmx", "guest");
+            c.trace.instant(c.index, "vmx", "VM exit " + reason, String.format("rip=0x%x qualification=0x%x", c.rip, qualification));
+        }
         c.vmx.exits++;
         VmEntry.saveGuestState(c, v);
         v.set(EXIT_REASON, reason);
