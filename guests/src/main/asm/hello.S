@@ -1,5 +1,5 @@
 # hello.S - the smallest hvlab guest: proves the image was loaded and entered, that COM1
-# output works, and that the boot information block (BOOT-PROTOCOL.md) is filled in.
+# output works, and that the boot information block (docs/boot-protocol.md) is filled in.
 #
 # Runs on the bootstrap processor only (any CPU count). Output, exactly:
 #   Hello from hvlab\n
@@ -16,7 +16,7 @@
         .section .text
         .globl  _start
 _start:
-        # Entry state (BOOT-PROTOCOL.md): 64-bit mode, RSP = 0x80000, RDI = boot info (0x8000).
+        # Entry state (docs/boot-protocol.md): 64-bit mode, RSP = 0x80000, RDI = boot info (0x8000).
         mov     %rdi, %rbx                      # RBX = boot information, kept throughout
 
         PRINT   "Hello from hvlab\n"

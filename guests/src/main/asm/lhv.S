@@ -1,7 +1,7 @@
 # lhv.S - an LHV-style guest hypervisor: on every CPU of the machine, VMXON, a VMCS of its own
 # and a 64-bit guest (L2) that runs a workload loop of exiting instructions; the hypervisor
-# answers the exits and counts the iterations. Written from the facts in VMX-FACTS.md,
-# XMHF-FACTS.md and seed 003 (no LHV/XMHF code).
+# answers the exits and counts the iterations. Written from the facts in docs/vmx-facts.md,
+# docs/xmhf-facts.md and seed 003 (no LHV/XMHF code).
 #
 # Command line (boot information + 0x200), space-separated, unknown words ignored:
 #   opt=N     option bits (hex with 0x, else decimal; default 0), below

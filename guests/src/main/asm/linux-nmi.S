@@ -1,4 +1,4 @@
-# linux-nmi.S - a Linux-style x86-64 kernel's nested-NMI handling (../shared/design/LINUX-NMI.md)
+# linux-nmi.S - a Linux-style x86-64 kernel's nested-NMI handling (docs/linux-nmi.md)
 # under a workload on every CPU. Seed 000: XMHF without virtual NMIs left Linux spinning on the
 # IRETQ after "nested NMI out", whose frame pointed to that same IRETQ.
 #

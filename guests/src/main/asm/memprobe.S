@@ -1,8 +1,8 @@
 # memprobe.S - print the boot memory map, then touch reserved memory above 1 MiB.
 #
 # Why: a hypervisor that reserves memory for itself reports it to the guest as a type-2 entry
-# of the memory map and keeps it out of the guest's reach (BOOT-PROTOCOL.md "Boot information";
-# XMHF: its memory is absent from EPT01, XMHF-FACTS.md "memprot"). A guest that ignores the map
+# of the memory map and keeps it out of the guest's reach (docs/boot-protocol.md "Boot information";
+# XMHF: its memory is absent from EPT01, docs/xmhf-facts.md "memprot"). A guest that ignores the map
 # and touches that memory must not be able to read or change it; under XMHF the access is an
 # EPT violation (SDM Vol.3C, VMX non-root operation, "EPT Violations") and XMHF halts.
 #

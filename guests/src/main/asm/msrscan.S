@@ -50,7 +50,7 @@
         .code64
         .globl  _start
 _start:
-        # Entry state (BOOT-PROTOCOL.md): 64-bit mode, RSP = 0x80000, RDI = boot info (0x8000).
+        # Entry state (docs/boot-protocol.md): 64-bit mode, RSP = 0x80000, RDI = boot info (0x8000).
         # The command line "wide" selects one-bit-at-a-time flips.
         lea     BI_CMDLINE(%rdi), %rsi
         cmpl    $0x65646977, (%rsi)             # "wide", little endian

@@ -4,7 +4,7 @@
 # 0x201 + 2k, SDM Vol.3A, memory cache control chapter, "Variable Range MTRRs") belong to each
 # logical processor. A hypervisor that virtualizes them must turn each guest write into new
 # memory types for the guest's memory; XMHF keeps one copy for all CPUs and changes EPT memory
-# types on every write, so each WRMSR to an MTRR quiesces all CPUs (XMHF-FACTS.md "memprot").
+# types on every write, so each WRMSR to an MTRR quiesces all CPUs (docs/xmhf-facts.md "memprot").
 # With every CPU writing in a loop, quiesce requests from several CPUs meet: a quiesce storm.
 #
 # What each CPU c (of N, c = APIC ID) does, after all CPUs have started (start barrier):

@@ -2,7 +2,7 @@
 #
 # Why: under a hypervisor such as XMHF an NMI IPI between guest CPUs becomes an NMI exit on the
 # target, and reaches the guest only through the hypervisor's own NMI injection (XMHF: a pending
-# count and an NMI-window exit, XMHF-FACTS.md "Guest NMI injection"). Losing one, or injecting
+# count and an NMI-window exit, docs/xmhf-facts.md "Guest NMI injection"). Losing one, or injecting
 # one twice, changes the counts below.
 #
 # Each CPU c of N (c = APIC ID; N from the boot information, 1..64) sends K NMIs (command line

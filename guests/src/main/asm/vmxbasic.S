@@ -26,7 +26,7 @@
 #   vmx: unexpected exit, wanted reason=N      exits came in another order
 #   vmx: IA32_FEATURE_CONTROL locked without VMXON outside SMX
 # Numbers: VMCS field encodings, SDM Vol.3C Appendix B; exit reasons Appendix C; VMX
-# instruction flags, "Conventions" of the VMX instruction reference (VMX-FACTS.md).
+# instruction flags, "Conventions" of the VMX instruction reference (docs/vmx-facts.md).
 
         .include "hvlab.inc"
         .include "serial.inc"
@@ -87,7 +87,7 @@
         .section .text
         .globl  _start
 _start:
-        # Entry state (BOOT-PROTOCOL.md): 64-bit mode, CPL 0, RSP = 0x80000.
+        # Entry state (docs/boot-protocol.md): 64-bit mode, CPL 0, RSP = 0x80000.
 
         # IA32_FEATURE_CONTROL must be locked with bit 2 (VMXON outside SMX) or VMXON #GPs
         # (SDM Vol.3C "Enabling and Entering VMX Operation").

@@ -4,7 +4,7 @@
 #
 # One CPU, default profile. Each case uses a fresh VMCS (vmx.inc), launch state "clear".
 #
-# Rules (SDM Vol.3C; VMX-FACTS.md "Order of VMLAUNCH/VMRESUME checks"):
+# Rules (SDM Vol.3C; docs/vmx-facts.md "Order of VMLAUNCH/VMRESUME checks"):
 #  - VMLAUNCH/VMRESUME right after MOV SS (events blocked by MOV SS): VMfailValid 26; launch
 #    state "launched": VMLAUNCH fails with 4; "clear": VMRESUME fails with 5 (26.1, 31.4).
 #  - 26.3.1.5 (guest non-register state), failures are exit 0x80000021 with qualification 0

@@ -4,13 +4,13 @@
 # length is 512 x (0 + 1) = 512 entries, SDM Vol.3C Appendix A.6).
 #
 # Rules (SDM Vol.3C 26.4 "Loading MSRs", 26.7 "VM-Entry Failures During or After Loading Guest
-# State"; VMX-FACTS.md "MSR load/store lists"): entries are 16 bytes (u32 MSR index, u32
+# State"; docs/vmx-facts.md "MSR load/store lists"): entries are 16 bytes (u32 MSR index, u32
 # reserved = 0, u64 value) loaded in order. An entry that cannot be loaded - FS_BASE or GS_BASE
 # (26.4 forbids them), an MSR WRMSR would refuse, or one past the maximum list length - makes
 # the entry fail with exit reason 0x80000022 (34 with bit 31) and the 1-based index of that
 # entry as the exit qualification. The entries before it stay loaded: VM entry does not undo
 # them. (The SDM calls a list longer than the maximum "undefined"; the model follows what
-# hardware does per VMX-FACTS.md: the 513th entry fails.)
+# hardware does per docs/vmx-facts.md: the 513th entry fails.)
 #
 # Output, exactly:
 #   msr-load list, FS_BASE second: reason=0x80000022 qual=2

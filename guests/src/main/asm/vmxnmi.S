@@ -6,7 +6,7 @@
 # executes HLT, AP 1 waits a while (so the guest is in the HLT state, not before it) and sends
 # one NMI IPI to the BSP. The BSP's own NMI handler (host vector 2) counts host NMIs.
 #
-# Rules (SDM Vol.3C; VMX-FACTS.md "NMI rules"):
+# Rules (SDM Vol.3C; docs/vmx-facts.md "NMI rules"):
 #  - With "NMI exiting", an NMI in VMX non-root operation is VM exit 0 with interruption
 #    information 0x80000202 (27.2.2). From HLT, RIP is after the HLT (HLT completed) and the
 #    activity state saved is HLT (27.1: a VM exit taken out of an inactive state returns to the
@@ -122,7 +122,7 @@ _start:
         # ---- priority: injected #DB, then NMI window, with an NMI pending all along ----
         # The host is NMI-blocked again (the exit above was caused by an NMI), so a self-NMI
         # stays pending (host_nmi_count stays 1) into the VM entry. The entry leaves that
-        # blocking as it is (VMX-FACTS.md: only IRET ends it, "VMRESUME does not unblock"), so
+        # blocking as it is (docs/vmx-facts.md: only IRET ends it, "VMRESUME does not unblock"), so
         # the pending NMI causes no NMI exit: the injected #DB is delivered and the NMI-window
         # exit follows. The host is still NMI-blocked after that exit (count 1) and takes the
         # pending NMI at its own IRET (count 2).

@@ -6,7 +6,7 @@
 # exit it got. Every snippet ends in VMCALL, so a window exit that does not happen shows up as
 # reason=18. Guest RIPs print as label+offset.
 #
-# Rules (SDM Vol.3C; VMX-FACTS.md "NMI rules"):
+# Rules (SDM Vol.3C; docs/vmx-facts.md "NMI rules"):
 #  - NMI-window exiting (primary bit 22, needs "virtual NMIs" pin bit 5, which needs "NMI
 #    exiting" pin bit 3: 26.2.1.1): a VM exit before any instruction once there is no
 #    virtual-NMI blocking and no MOV-SS blocking (25.2 "Other Causes of VM Exits"), right after

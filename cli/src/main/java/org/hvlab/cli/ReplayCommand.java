@@ -26,7 +26,7 @@ final class ReplayCommand implements Callable<Integer> {
             ScenarioRun.Outcome o = ScenarioRun.run(s, r.seed(), r.choiceSource(s.scheduling().maxQuantum()), r.plan());
             System.out.print(o.serial());
             System.out.flush();
-            boolean same = o.verdict().signature().equals(r.signature()) && o.serial().equals(r.serial());
+            boolean same = r.matches(o.verdict()) && o.serial().equals(r.serial());
             System.err.println("hvlab: replay " + (same ? "matches" : "DIFFERS from") + " the record: " + o.verdict().kind() + ": "
                     + o.verdict().message().lines().findFirst().orElse(""));
             return same ? 0 : 1;

@@ -34,7 +34,7 @@ final class ReportCommand implements Callable<Integer> {
             Path dir = out != null ? out : (record.toAbsolutePath().getParent());
             String base = record.getFileName().toString().replaceFirst("\\.yaml$", "");
             List<Path> files = Report.write(o, dir, base);
-            boolean same = o.verdict().signature().equals(r.signature());
+            boolean same = r.matches(o.verdict());
             System.out.printf("%s: %s%n  trace: %s%n  page:  %s%n", same ? "replayed" : "replay DIFFERS", o.verdict().signature(), files.get(0), files.get(1));
             return same ? 0 : 1;
         } catch (ScenarioException e) {

@@ -26,7 +26,7 @@ import org.hvlab.xmhf.hypapp.Hypapp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code hvlab run}: BOOT-PROTOCOL.md "Running an image". */
+/** {@code hvlab run}: docs/boot-protocol.md "Running an image". */
 @Command(name = "run", description = {
         "Run a boot-protocol guest image. Standard output carries exactly the bytes the guest writes to COM1.",
         "Exit status: the guest's debug-exit status; otherwise 100 step limit, 101 triple fault/shutdown,",

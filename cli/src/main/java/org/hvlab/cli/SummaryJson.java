@@ -2,14 +2,14 @@ package org.hvlab.cli;
 
 import org.hvlab.machine.RunResult;
 
-/** The --summary JSON object (BOOT-PROTOCOL.md: at least verdict, exitStatus, steps, per-CPU rip, symbol, instructions, vmExits). */
+/** The --summary JSON object (docs/boot-protocol.md: at least verdict, exitStatus, steps, per-CPU rip, symbol, instructions, vmExits). */
 final class SummaryJson {
     private SummaryJson() {}
 
     static String of(RunResult r, long seed, String scheduler, int choices) {
         StringBuilder sb = new StringBuilder();
         sb.append("{\n");
-        sb.append("  \"verdict\": ").append(str(r.outcome().key())).append(",\n");
+        sb.append("  \"verdict\": ").append(str(r.ending().key())).append(",\n");
         sb.append("  \"exitStatus\": ").append(r.exitStatus()).append(",\n");
         sb.append("  \"message\": ").append(str(r.message())).append(",\n");
         sb.append("  \"steps\": ").append(r.steps()).append(",\n");

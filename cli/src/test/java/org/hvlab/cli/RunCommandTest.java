@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code hvlab run} as BOOT-PROTOCOL.md "Running an image" specifies it, bad input included. */
+/** {@code hvlab run} as docs/boot-protocol.md "Running an image" specifies it, bad input included. */
 class RunCommandTest {
     record Result(int status, String out, String err) {}
 

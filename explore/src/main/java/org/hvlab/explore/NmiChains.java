@@ -28,7 +28,10 @@ final class NmiChains {
     }
 
     static String where(Symbols s, long rip) {
-        String sym = s == null ? null : s.lookup(rip);
+        return where(rip, s == null ? null : s.lookup(rip));
+    }
+
+    static String where(long rip, String sym) {
         return String.format("rip=0x%x%s", rip, sym == null ? "" : " <" + sym + ">");
     }
 
@@ -70,25 +73,22 @@ final class NmiChains {
         return d.rspBefore() <= d.frame() + 40 && d.frame() - d.rspBefore() < 4096;
     }
 
-    /** For an IRETQ returning to itself: how its frame came about, in one clause ("" if the chain has no record of it). */
-    static String selfFrameCause(Cpu c, Symbols s) {
-        return frameCause(selfFrameEpisode(c), s, "this IRETQ");
+    /** For an IRETQ returning to itself: how its frame came about (null if the chain has no record of it). */
+    static GuestStuck.NmiEpisode selfFrameCause(Cpu c, Symbols s) {
+        return cause(selfFrameEpisode(c), s);
     }
 
-    /** For an IRETQ loop: how the frame that returns to {@code frameRip} came about, in one clause. */
-    static String loopFrameCause(Cpu c, Symbols s, long frameAddr, long frameRip) {
-        return frameCause(episode(c, frameAddr, frameRip), s, where(s, frameRip));
+    /** For an IRETQ loop: how the frame at {@code frameAddr} that returns to {@code frameRip} came about (or null). */
+    static GuestStuck.NmiEpisode loopFrameCause(Cpu c, Symbols s, long frameAddr, long frameRip) {
+        return cause(episode(c, frameAddr, frameRip), s);
     }
 
-    private static String frameCause(List<Delivery> e, Symbols s, String interrupted) {
-        if (e.isEmpty()) return "";
+    private static GuestStuck.NmiEpisode cause(List<Delivery> e, Symbols s) {
+        if (e.isEmpty()) return null;
         Delivery w = e.get(e.size() - 1);
-        StringBuilder sb = new StringBuilder(String.format("; that frame was written by the NMI %s at step %d, which interrupted %s",
-                w.injected() ? "injected" : "delivered", w.step(), interrupted));
-        List<String> blocked = new ArrayList<>();
-        for (Delivery d : e) if (d.whileBlocked()) blocked.add(String.format("step %d at %s", d.step(), where(s, d.rip())));
-        if (!blocked.isEmpty()) sb.append("; NMIs reached the guest while it was still NMI-blocked: ").append(String.join(", ", blocked));
-        return sb.toString();
+        List<GuestStuck.CpuPlaceAt> blocked = new ArrayList<>();
+        for (Delivery d : e) if (d.whileBlocked()) blocked.add(new GuestStuck.CpuPlaceAt(d.step(), d.rip(), s == null ? null : s.lookup(d.rip())));
+        return new GuestStuck.NmiEpisode(w.injected(), w.step(), blocked);
     }
 
     private static List<String> lines(List<Delivery> e, Symbols s) {

@@ -81,6 +81,16 @@ public final class Report {
     }
 
     /** Guest time green, quiesce orange, a PAL running teal, the hypervisor waiting red. */
+    /** The IRETQ loop a stuck verdict names, or null. */
+    private static GuestStuck.IretqLoop iretqLoop(Verdict v) {
+        if (!(v instanceof Verdict.Ended e)) return null;
+        return switch (e.ending()) {
+            case GuestStuck.IretqLoop l -> l;
+            case GuestStuck.NoProgress p -> p.loop();
+            default -> null;
+        };
+    }
+
     private static String spanColor(String name) {
         if (name.equals("guest")) return "#9fd89f";
         if (name.startsWith("quiesce")) return "#f5b041";
@@ -147,10 +157,9 @@ public final class Report {
             org.hvlab.machine.cpu.Cpu c = o.machine().cpu(i);
             List<String> chain = NmiChains.selfFrameChain(c, sym);
             String title = "how the IRETQ came to return to itself";
-            java.util.regex.Matcher lm = java.util.regex.Pattern.compile("CPU " + i + " stuck: IRETQ loop at rip=0x([0-9a-f]+)[^:]*: its frame \\(rsp=0x([0-9a-f]+)\\) returns to rip=0x([0-9a-f]+)")
-                    .matcher(o.verdict().message());
-            if (chain.isEmpty() && lm.find()) {
-                chain = NmiChains.loopChain(c, sym, Long.parseUnsignedLong(lm.group(1), 16), Long.parseUnsignedLong(lm.group(2), 16), Long.parseUnsignedLong(lm.group(3), 16));
+            GuestStuck.IretqLoop loop = iretqLoop(o.verdict());
+            if (chain.isEmpty() && loop != null && loop.cpu() == i) {
+                chain = NmiChains.loopChain(c, sym, loop.rip(), loop.frameRsp(), loop.toRip());
                 title = "how the IRETQ loop came about";
             }
             String gdb = o.verdict().kind().equals("stuck") ? NmiChains.gdbView(c, sym) : null;

@@ -2,7 +2,6 @@ package org.hvlab.explore;
 
 import java.util.List;
 import org.hvlab.machine.Machine;
-import org.hvlab.machine.Outcome;
 import org.hvlab.machine.boot.Symbols;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.sched.Coroutine;
@@ -86,11 +85,11 @@ final class RunDriver implements Scheduler.Target {
                 if (iretqSightings[i] == 0) iretqInstr[i] = c.instructions;
                 // the same IRETQ, frame pointing at itself, over and over: the guest cannot leave
                 if (++iretqSightings[i] >= 4 && c.instructions - iretqInstr[i] >= 1000) {
-                    String sym = symbols.lookup(c.rip);
                     long rsp = c.r[Cpu.RSP];
-                    m.finishDriven(Outcome.GUEST_STUCK, String.format("CPU %d stuck: IRETQ returning to itself at rip=0x%x%s; frame rip=0x%x cs=0x%x rflags=0x%x rsp=0x%x ss=0x%x",
-                            i, c.rip, sym == null ? "" : " <" + sym + ">", c.readLinQuietly(rsp), c.readLinQuietly(rsp + 8),
-                            c.readLinQuietly(rsp + 16), c.readLinQuietly(rsp + 24), c.readLinQuietly(rsp + 32)) + NmiChains.selfFrameCause(c, symbols));
+                    m.finishDriven(new GuestStuck.IretqToItself(i, c.rip, symbols.lookup(c.rip),
+                            new GuestStuck.IretFrame(c.readLinQuietly(rsp), c.readLinQuietly(rsp + 8), c.readLinQuietly(rsp + 16),
+                                    c.readLinQuietly(rsp + 24), c.readLinQuietly(rsp + 32)),
+                            NmiChains.selfFrameCause(c, symbols)));
                     return;
                 }
             } else {
@@ -100,20 +99,10 @@ final class RunDriver implements Scheduler.Target {
         }
         long quietFrom = Math.max(lastProgressStep, nmis.isEmpty() ? 0 : nmis.get(nmis.size() - 1).step());
         if (steps - quietFrom > stuckSteps) {
-            String loop = iretqLoop();
-            m.finishDriven(Outcome.GUEST_STUCK, (loop != null ? loop + "; " : "") + "guest stuck: no serial output and no exit for " + (steps - quietFrom) + " steps"
-                    + (nmis.isEmpty() ? "" : " after the last injection") + "; " + rips());
+            List<GuestStuck.CpuPlace> places = new java.util.ArrayList<>();
+            for (int i = 0; i < m.cpuCount(); i++) places.add(new GuestStuck.CpuPlace(i, m.cpu(i).rip, symbols.lookup(m.cpu(i).rip)));
+            m.finishDriven(new GuestStuck.NoProgress(steps - quietFrom, !nmis.isEmpty(), places, iretqLoop()));
         }
-    }
-
-    private String rips() {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < m.cpuCount(); i++) {
-            Cpu c = m.cpu(i);
-            String sym = symbols.lookup(c.rip);
-            sb.append(String.format("%sCPU %d rip=0x%x%s", i == 0 ? "" : ", ", i, c.rip, sym == null ? "" : " <" + sym + ">"));
-        }
-        return sb.toString();
     }
 
     /** Counts arrivals at the same IRETQ with the same frame and no NMI in between (after the plan). */
@@ -130,19 +119,16 @@ final class RunDriver implements Scheduler.Target {
         }
     }
 
-    /** "CPU n stuck: IRETQ loop ..." for the first CPU seen at the same IRETQ state three times, or null. */
-    private String iretqLoop() {
+    /** The IRETQ loop of the first CPU seen at the same IRETQ state three times, or null. */
+    private GuestStuck.IretqLoop iretqLoop() {
         for (int i = 0; i < m.cpuCount(); i++) {
             if (loopSightings[i] < 3) continue;
             long[] k = loopKey[i];
-            String at = symbols.lookup(k[0]), to = symbols.lookup(k[2]);
-            return String.format("CPU %d stuck: IRETQ loop at rip=0x%x%s: its frame (rsp=0x%x) returns to rip=0x%x%s with rsp=0x%x, which comes back to it with the same frame, %d times, no NMI in between",
-                    i, k[0], at == null ? "" : " <" + at + ">", k[1], k[2], to == null ? "" : " <" + to + ">", k[3], loopSightings[i])
-                    + NmiChains.loopFrameCause(m.cpu(i), symbols, k[1], k[2]);
+            return new GuestStuck.IretqLoop(i, k[0], symbols.lookup(k[0]), k[1], k[2], symbols.lookup(k[2]), k[3], loopSightings[i],
+                    NmiChains.loopFrameCause(m.cpu(i), symbols, k[1], k[2]));
         }
         return null;
     }
-
 
     @Override
     public void grant(int cpu, long quantum) {

@@ -22,25 +22,36 @@ import org.yaml.snakeyaml.error.YAMLException;
  * scheduler's choices (packed, base64) and the verdict with its signature and the serial output.
  * {@code hvlab replay RECORD} runs it again from these alone and must reach the same verdict and
  * the same serial bytes.
+ *
+ * <p>Version 2 (typed run endings): signatures are computed from the ending's data. A version 1
+ * record still replays; some of its signatures were rendered differently (a hypervisor halt kept
+ * XMHF's CPU prefix, a bare deadlock said "at"), so it matches a replay of the same kind.
  */
-public record RunRecord(String scenarioPath, String scenarioSource, long seed, String strategy, InjectionPlan plan,
+public record RunRecord(int version, String scenarioPath, String scenarioSource, long seed, String strategy, InjectionPlan plan,
         int[] choices, String fallback, String verdictKind, String signature, String message, String serial, long steps) {
 
     /** After the recorded choices: the seed's random scheduler, or round-robin (minimised records). */
     public static final String RANDOM = "random", ROUND_ROBIN = "round-robin";
+    /** The version this code writes. */
+    public static final int VERSION = 2;
+
+    /** Whether a replay's verdict is this record's failure (see the class comment for version 1). */
+    public boolean matches(Verdict v) {
+        return v.signature().equals(signature) || version == 1 && v.kind().equals(verdictKind);
+    }
 
     public static RunRecord of(ScenarioRun.Outcome o) {
         ChoiceRecord c = o.choices();
         if (c.truncated()) throw new IllegalStateException("the run made more than " + ChoiceRecord.LIMIT + " scheduling choices; its record cannot be kept");
         int[] packed = new int[c.size()];
         for (int i = 0; i < packed.length; i++) packed[i] = (c.cpu(i) << 24) | c.quantum(i);
-        return new RunRecord(o.scenario().file() == null ? "" : o.scenario().file().toString(), o.scenario().source(), o.seed(),
+        return new RunRecord(VERSION, o.scenario().file() == null ? "" : o.scenario().file().toString(), o.scenario().source(), o.seed(),
                 o.strategy(), o.plan(), packed, RANDOM, o.verdict().kind(), o.verdict().signature(), o.verdict().message(), o.serial(), o.result().steps());
     }
 
     /** The same record with other choices and another scheduler after them. */
     public RunRecord withChoices(int[] newChoices, String newFallback) {
-        return new RunRecord(scenarioPath, scenarioSource, seed, strategy, plan, newChoices, newFallback, verdictKind, signature, message, serial, steps);
+        return new RunRecord(version, scenarioPath, scenarioSource, seed, strategy, plan, newChoices, newFallback, verdictKind, signature, message, serial, steps);
     }
 
     /** The recorded choices as a source: each (CPU, quantum) in turn; past the end, the seed's random choices. */
@@ -56,7 +67,7 @@ public record RunRecord(String scenarioPath, String scenarioSource, long seed, S
 
     public void write(Path file) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("hvlab-record", 1);
+        m.put("hvlab-record", VERSION);
         m.put("scenario-path", scenarioPath);
         m.put("seed", seed);
         m.put("strategy", strategy);
@@ -94,8 +105,11 @@ public record RunRecord(String scenarioPath, String scenarioSource, long seed, S
         } catch (YAMLException e) {
             throw new ScenarioException(file + ": not a run record (not valid YAML): " + e.getMessage().lines().findFirst().orElse(""));
         }
-        if (!(o instanceof Map<?, ?> m) || !Integer.valueOf(1).equals(m.get("hvlab-record"))) {
-            throw new ScenarioException(file + ": not an hvlab run record (no 'hvlab-record: 1')");
+        if (!(o instanceof Map<?, ?> m) || !(m.get("hvlab-record") instanceof Integer version)) {
+            throw new ScenarioException(file + ": not an hvlab run record (no 'hvlab-record: " + VERSION + "')");
+        }
+        if (version < 1 || version > VERSION) {
+            throw new ScenarioException(file + ": run record version " + version + " is not one this hvlab reads (1 to " + VERSION + ")");
         }
         try {
             List<List<Number>> inj = (List<List<Number>>) m.get("injections");
@@ -108,7 +122,7 @@ public record RunRecord(String scenarioPath, String scenarioSource, long seed, S
             for (int i = 0; i < choices.length; i++) choices[i] = b.getInt();
             String then = m.containsKey("then") ? (String) m.get("then") : RANDOM;
             if (!then.equals(RANDOM) && !then.equals(ROUND_ROBIN)) throw new ScenarioException(file + ": then: must be random or round-robin, got '" + then + "'");
-            return new RunRecord((String) m.get("scenario-path"), (String) m.get("scenario"), ((Number) m.get("seed")).longValue(),
+            return new RunRecord(version, (String) m.get("scenario-path"), (String) m.get("scenario"), ((Number) m.get("seed")).longValue(),
                     (String) m.get("strategy"), new InjectionPlan(nmis), choices, then, (String) m.get("verdict"), (String) m.get("signature"),
                     (String) m.get("message"), (String) m.get("serial"), ((Number) m.get("steps")).longValue());
         } catch (ClassCastException | NullPointerException | IllegalArgumentException | IndexOutOfBoundsException e) {

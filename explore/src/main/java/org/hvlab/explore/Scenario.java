@@ -31,7 +31,7 @@ public record Scenario(String name, String description, Machine machine, Hypervi
     public record Scheduling(int maxQuantum, boolean pauseYields) {}
 
     /**
-     * One entry of the NMI injection plan, modelled on QMP {@code inject-nmi} (XMHF-FACTS.md
+     * One entry of the NMI injection plan, modelled on QMP {@code inject-nmi} (docs/xmhf-facts.md
      * "Test tools"): an NMI to one CPU ({@code cpu} >= 0) or to all ({@code cpu} = -1).
      * <ul>
      *   <li>{@code at}: one NMI at step {@code start}</li>

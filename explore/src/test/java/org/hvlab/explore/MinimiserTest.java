@@ -47,7 +47,7 @@ class MinimiserTest {
         ScenarioRun.Outcome o = ScenarioRun.random(s, 1);
         RunRecord passing = RunRecord.of(o).withChoices(new int[0], RunRecord.ROUND_ROBIN);
         // pretend it failed with a signature the run never shows
-        RunRecord fake = new RunRecord(passing.scenarioPath(), passing.scenarioSource(), passing.seed(), passing.strategy(), passing.plan(),
+        RunRecord fake = new RunRecord(RunRecord.VERSION, passing.scenarioPath(), passing.scenarioSource(), passing.seed(), passing.strategy(), passing.plan(),
                 passing.choices(), passing.fallback(), "deadlock", "deadlock: nowhere", "-", "", 0);
         String msg = org.junit.jupiter.api.Assertions.assertThrows(ScenarioException.class, () -> Minimiser.minimise(fake, 5)).getMessage();
         assertEquals("the record does not fail as recorded when replayed; nothing to minimise", msg);

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The lhv guest hypervisor (guests/src/main/asm/lhv.S) on 1, 2 and 4 CPUs, for each option bit
  * and combinations. Besides the pass lines, every count in a CPU's summary line is what the SDM
- * makes of the workload (VMX-FACTS.md): CPUID, VMCALL, I/O (unconditional I/O exiting) and
+ * makes of the workload (docs/vmx-facts.md): CPUID, VMCALL, I/O (unconditional I/O exiting) and
  * RDMSR/WRMSR exit unless an MSR bitmap bit is clear; one NMI-window exit per injected NMI, each
  * counted once by the guest's NMI handler; MTF exits after each of the 3 instructions stepped;
  * and the hypervisor's own exit count equals the simulator's.

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The guest hypervisors that check VT-x rules case by case (vmxwindows, vmxnmi, vmxmsrlist,
- * vmxentry). Every expected line is the outcome the SDM predicts (../shared/design/VMX-FACTS.md;
+ * vmxentry). Every expected line is the outcome the SDM predicts (docs/vmx-facts.md;
  * the guests' header comments cite the sections), never merely what the simulator did.
  */
 class VmxFactsGuestTest {

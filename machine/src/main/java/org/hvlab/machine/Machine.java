@@ -34,9 +34,7 @@ public final class Machine implements Platform, Scheduler.Target {
     private final Scheduler scheduler;
     private Symbols symbols = Symbols.NONE;
 
-    private Outcome outcome;
-    private int exitStatus;
-    private String message;
+    private RunEnding ending;
 
     public Machine(MachineConfig config, OutputStream serialOut) {
         this.config = config;
@@ -87,7 +85,7 @@ public final class Machine implements Platform, Scheduler.Target {
 
     /**
      * A Java hypervisor takes [base, base + length) of RAM for itself: the boot information
-     * reports it as reserved (memory map type 2, BOOT-PROTOCOL.md) and an image that overlaps it
+     * reports it as reserved (memory map type 2, docs/boot-protocol.md) and an image that overlaps it
      * is refused. Call before {@link #load}.
      */
     public void reserveForHost(long base, long length) {
@@ -127,7 +125,7 @@ public final class Machine implements Platform, Scheduler.Target {
         for (;;) Coroutine.yieldNow(); // the host finished on this CPU: it never runs again
     }
 
-    /** The guest's boot-protocol state (BOOT-PROTOCOL.md): where a Java hypervisor starts its guest. */
+    /** The guest's boot-protocol state (docs/boot-protocol.md): where a Java hypervisor starts its guest. */
     public record GuestBoot(long entry, long rsp, long rdi) {}
 
     private GuestBoot guestBoot = new GuestBoot(0, BootLoader.BSP_STACK_TOP, BootLoader.BOOT_INFO);
@@ -136,9 +134,9 @@ public final class Machine implements Platform, Scheduler.Target {
         return guestBoot;
     }
 
-    /** A hypervisor halted (XMHF's HALT, or a fault in its Java code): the run's verdict. */
-    public void hypervisorHalt(int cpu, String message) {
-        finish(Outcome.HYPERVISOR_HALT, Outcome.HYPERVISOR_HALT.exitStatus, "CPU " + cpu + ": " + message);
+    /** A hypervisor halted (XMHF's HALT, or a fault in its Java code): the run's ending. */
+    public void hypervisorHalt(RunEnding.HypervisorHalt halt) {
+        finish(halt);
     }
 
     private void cpuBody(int i) {
@@ -190,8 +188,7 @@ public final class Machine implements Platform, Scheduler.Target {
             };
             reports.add(new RunResult.CpuReport(c.index, c.rip, symbols.lookup(c.rip), c.instructions, c.vmx.exits, act));
         }
-        int status = outcome == Outcome.EXITED ? exitStatus : outcome.exitStatus;
-        return new RunResult(outcome, status, message, steps(), reports);
+        return new RunResult(ending, steps(), reports);
     }
 
     private org.hvlab.machine.cpu.MemoryWatch watch;
@@ -199,31 +196,26 @@ public final class Machine implements Platform, Scheduler.Target {
     /** The isolation watch (created on first use, then checked on every guest access to a watched page). */
     public org.hvlab.machine.cpu.MemoryWatch memoryWatch() {
         if (watch == null) {
-            watch = new org.hvlab.machine.cpu.MemoryWatch(memory(), cpus, (c, msg) -> finish(Outcome.ISOLATION_BREACH, Outcome.ISOLATION_BREACH.exitStatus,
-                    msg + " " + symbols.lookup(c.rip)));
+            watch = new org.hvlab.machine.cpu.MemoryWatch(memory(), cpus, b -> finish(b.withSymbol(symbols.lookup(b.rip()))));
             for (Cpu c : cpus) c.watch = watch;
         }
         return watch;
     }
 
-    /** A driver's verdict (an oracle saw the run fail): ends the run like any other verdict. */
-    public void finishDriven(Outcome o, String msg) {
-        finish(o, o.exitStatus, msg);
+    /** A driver's ending (an oracle saw the run fail): ends the run like any other ending. */
+    public void finishDriven(RunEnding.Driven e) {
+        finish(e);
     }
 
-    private void finish(Outcome o, int status, String msg) {
-        if (outcome != null) return; // the first verdict stands
-        outcome = o;
-        exitStatus = status;
-        message = msg;
+    private void finish(RunEnding e) {
+        if (ending != null) return; // the first ending stands
+        ending = e;
         for (Cpu c : cpus) c.requestStop();
     }
 
     private void simulatorError(String where, Throwable e) {
         StackTraceElement[] st = e.getStackTrace();
-        String at = st.length > 0 ? " at " + st[0] : "";
-        finish(Outcome.SIMULATOR_ERROR, Outcome.SIMULATOR_ERROR.exitStatus,
-                "simulator error in " + where + ": " + e + at);
+        finish(new RunEnding.SimulatorError(where, e.toString(), st.length > 0 ? st[0].toString() : null));
         lastError = e;
     }
 
@@ -256,20 +248,18 @@ public final class Machine implements Platform, Scheduler.Target {
             serial.out(cpu.index, port, value);
         } else if (port == DebugExit.PORT) {
             int st = DebugExit.status(value);
-            finish(Outcome.EXITED, st, "guest exited with status " + st + " (CPU " + cpu.index + ")");
+            finish(new RunEnding.GuestExit(cpu.index, st));
         }
     }
 
     @Override
     public void shutdown(Cpu cpu, String why) {
-        String sym = symbols.lookup(cpu.rip);
-        finish(Outcome.SHUTDOWN, Outcome.SHUTDOWN.exitStatus, String.format("CPU %d: %s at rip=0x%x%s",
-                cpu.index, why, cpu.rip, sym == null ? "" : " <" + sym + ">"));
+        finish(new RunEnding.Shutdown(cpu.index, why, cpu.rip, symbols.lookup(cpu.rip)));
     }
 
     @Override
     public boolean stopped() {
-        return outcome != null;
+        return ending != null;
     }
 
     @Override
@@ -288,7 +278,7 @@ public final class Machine implements Platform, Scheduler.Target {
         if (hostCpus != null) hostCpus[cpu].grant(quantum);
     }
     @Override public Coroutine coroutine(int cpu) { return coroutines[cpu]; }
-    @Override public boolean finished() { return outcome != null; }
+    @Override public boolean finished() { return ending != null; }
 
     @Override
     public long steps() {
@@ -300,57 +290,47 @@ public final class Machine implements Platform, Scheduler.Target {
 
     @Override
     public void noRunnableCpu() {
-        StringBuilder sb = new StringBuilder("deadlock: no CPU can make progress;");
+        List<RunEnding.CpuWait> waits = new ArrayList<>();
         for (Cpu c : cpus) {
-            String sym = symbols.lookup(c.rip);
-            String state = switch (c.activity) {
-                case Cpu.HLT -> "halted" + ((c.rflags() & 0x200) == 0 ? " with interrupts off" : "");
-                case Cpu.WAIT_SIPI -> "waiting for SIPI";
-                case Cpu.SHUTDOWN -> "shut down";
-                default -> "active";
+            RunEnding.CpuState state = switch (c.activity) {
+                case Cpu.HLT -> (c.rflags() & 0x200) == 0 ? RunEnding.CpuState.HALTED_INTERRUPTS_OFF : RunEnding.CpuState.HALTED;
+                case Cpu.WAIT_SIPI -> RunEnding.CpuState.WAIT_FOR_SIPI;
+                case Cpu.SHUTDOWN -> RunEnding.CpuState.SHUT_DOWN;
+                default -> RunEnding.CpuState.ACTIVE;
             };
             if (hostCpus != null) {
-                sb.append(hostReport(c.index));
-                continue;
+                waits.add(hostWait(c.index, state));
+            } else {
+                waits.add(new RunEnding.CpuWait(c.index, state, null, c.rip, symbols.lookup(c.rip), List.of()));
             }
-            sb.append(String.format(" CPU %d %s at rip=0x%x%s;", c.index, state, c.rip, sym == null ? "" : " <" + sym + ">"));
         }
-        finish(Outcome.DEADLOCK, Outcome.DEADLOCK.exitStatus, sb.substring(0, sb.length() - 1));
+        finish(new RunEnding.Deadlock(waits));
     }
 
     /**
-     * A host CPU in a deadlock report: what its Java code waits for and the locks it holds,
-     * its guest's RIP with symbol, and the Java host stack (ARCHITECTURE.md "Blocking and deadlock").
+     * A host CPU in a deadlock: what its Java code waits for and the locks it holds, its
+     * guest's RIP with symbol, and the Java host stack (docs/architecture.md "Blocking and deadlock").
      */
     private static final java.util.Set<String> API_FRAMES = java.util.Set.of(HostCpu.class.getName(),
             org.hvlab.machine.host.SpinLock.class.getName(), org.hvlab.machine.host.SharedLong.class.getName());
 
-    private String hostReport(int i) {
-        HostCpu h = hostCpus[i];
+    private RunEnding.CpuWait hostWait(int i, RunEnding.CpuState state) {
         Cpu c = cpus[i];
-        StringBuilder sb = new StringBuilder(String.format(" CPU %d %s", i, h.blockedReport()));
         long guestRip = c.vmx.nonRoot ? c.rip : c.vmx.current != null ? c.vmx.current.get(0x681E) : -1;
-        if (guestRip >= 0) {
-            String sym = symbols.lookup(guestRip);
-            sb.append(String.format(", guest rip=0x%x%s", guestRip, sym == null ? "" : " <" + sym + ">"));
-        }
-        sb.append(';');
-        StackTraceElement[] st = coroutines[i].suspendedStack();
-        int shown = 0;
-        for (StackTraceElement e : st) {
+        List<String> frames = new ArrayList<>();
+        for (StackTraceElement e : coroutines[i].suspendedStack()) {
             String cls = e.getClassName();
             // the hypervisor's own frames: not the API's, the scheduler's or the JDK's
             if (API_FRAMES.contains(cls) || cls.startsWith("org.hvlab.machine.sched.") || cls.startsWith("jdk.") || cls.startsWith("java.")) continue;
             if (cls.equals(Machine.class.getName())) break;
-            sb.append("\n      at ").append(e);
-            if (++shown == 12) break;
+            frames.add(e.toString());
+            if (frames.size() == 12) break;
         }
-        if (shown > 0) sb.append('\n');
-        return sb.toString();
+        return new RunEnding.CpuWait(i, state, hostCpus[i].hostWait(), guestRip, guestRip >= 0 ? symbols.lookup(guestRip) : null, frames);
     }
 
     @Override
     public void stepLimit() {
-        finish(Outcome.STEP_LIMIT, Outcome.STEP_LIMIT.exitStatus, "step limit of " + config.maxSteps() + " steps reached");
+        finish(new RunEnding.StepLimit(config.maxSteps()));
     }
 }

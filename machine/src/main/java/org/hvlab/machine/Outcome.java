@@ -2,7 +2,8 @@ package org.hvlab.machine;
 
 /**
  * How a run ended. A debug exit gives the guest's status; everything else has a process exit
- * status from 100 upward (BOOT-PROTOCOL.md "Running an image"; documented in the README).
+ * status from 100 upward (docs/boot-protocol.md "Running an image"; documented in the README).
+ * The data of each ending is a {@link RunEnding}; this is its status class.
  */
 public enum Outcome {
     EXITED(-1, "guest debug exit"),
@@ -11,8 +12,8 @@ public enum Outcome {
     DEADLOCK(102, "deadlock: no CPU can make progress"),
     HYPERVISOR_HALT(103, "hypervisor halt"),
     SIMULATOR_ERROR(104, "simulator error"),
-    /** Only exploration runs end this way: an oracle judged the guest stuck (no progress, or an IRETQ to itself). */
-    GUEST_STUCK(105, "guest stuck"),
+    /** A run driver's oracle stopped the run ({@link RunEnding.Driven}: it gives its own key and exit status). */
+    DRIVER_STOP(-1, "stopped by the run driver"),
     /** A guest touched memory an isolation watch gives to another context (cpu.MemoryWatch). */
     ISOLATION_BREACH(106, "isolation breach");
 

@@ -16,7 +16,7 @@ import org.hvlab.xmhf.runtime.Vcpu;
 import org.hvlab.xmhf.smpguest.SmpGuest;
 
 /**
- * XMHF64's runtime in Java (XMHF-FACTS.md): start-up on every CPU of the machine, EPT01 and
+ * XMHF64's runtime in Java (docs/xmhf-facts.md): start-up on every CPU of the machine, EPT01 and
  * the reserved memory, VMX and the VMCS on each CPU, the guest launched in the boot-protocol
  * state on the bootstrap processor while the APs wait in XMHF for the guest's SIPI, then each
  * CPU's loop of VM entries and intercepts.
@@ -123,7 +123,7 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
             if (!r.exited()) {
                 smp.disableNmiHandling(v); // the dump prints: a quiesce NMI now must wait, not deadlock on the printf lock
                 intercepts.dumpVmcs(v);
-                throw v.cpu.halt(String.format("%s%s failed: %s; HALT", v.prefix(), v.launched ? "VMRESUME" : "VMLAUNCH", r.vmfail()));
+                throw v.halt(String.format("%s failed: %s; HALT", v.launched ? "VMRESUME" : "VMLAUNCH", r.vmfail()));
             }
             v.launched = true;
             intercepts.handle(v, r);

@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * XMHF's options, set with {@code --set key=value}: one table of option, default, meaning and
- * the seed or bug whose historical behaviour it restores (XMHF-FACTS.md "Bugs to replay"). Every
+ * the seed or bug whose historical behaviour it restores (docs/xmhf-facts.md "Bugs to replay"). Every
  * default is the fixed, final design; every historical switch is off by default.
  */
 public final class XmhfOptions {

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Issue 4 "Verification": each historical switch (XmhfOptions, XMHF-FACTS.md "Bugs to replay")
+ * Issue 4 "Verification": each historical switch (XmhfOptions, docs/xmhf-facts.md "Bugs to replay")
  * produces its failure deterministically in a pinned seed, and the default configuration does
  * not fail over many seeds of the same workloads. The workload is the nmiflood guest: an NMI
  * flood against a handler that detects re-entry, on 2 CPUs, or on 4 CPUs with two of them

@@ -7,7 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * XMHF-FACTS.md / issue 4 "Transparency": a guest that passes on the bare machine passes
+ * docs/xmhf-facts.md / issue 4 "Transparency": a guest that passes on the bare machine passes
  * under XMHF with the same serial output (XMHF prints nothing in a quiet run).
  */
 class XmhfTransparencyTest {
@@ -28,7 +28,7 @@ class XmhfTransparencyTest {
         } else {
             assertEquals(bare.serial(), under.guestSerial(), "the guest's own output");
         }
-        // XMHF's own lines are whole lines of its formats (XMHF-FACTS.md "Serial log lines")
+        // XMHF's own lines are whole lines of its formats (docs/xmhf-facts.md "Serial log lines")
         for (String line : under.serial().split("\n")) {
             if (!under.guestSerial().contains(line)) assertEquals("CPU(0x00): inject NMI", line.replaceAll("CPU\\(0x0[0-9]\\)", "CPU(0x00)"), "an XMHF line");
         }

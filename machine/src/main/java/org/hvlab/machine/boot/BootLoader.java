@@ -5,7 +5,7 @@ import org.hvlab.machine.apic.LocalApic;
 import org.hvlab.machine.mem.PhysicalMemory;
 
 /**
- * Builds the machine state of BOOT-PROTOCOL.md v1: identity page tables for 0-4 GiB, the GDT,
+ * Builds the machine state of docs/boot-protocol.md v1: identity page tables for 0-4 GiB, the GDT,
  * the boot information block, the image; the bootstrap processor state is set by the caller.
  * The memory map matches the reference runner hwrun: [0, 1 MiB) reserved, the rest usable.
  */
@@ -79,7 +79,7 @@ public final class BootLoader {
         }
     }
 
-    /** Memory map with a hypervisor's region carved out as type 2 (BOOT-PROTOCOL.md "A hypervisor ..."). */
+    /** Memory map with a hypervisor's region carved out as type 2 (docs/boot-protocol.md "A hypervisor ..."). */
     static long[][] memoryMapWith(long ram, Reserved r) {
         java.util.List<long[]> m = new java.util.ArrayList<>();
         m.add(new long[] {0, IMAGE_MIN, 2});

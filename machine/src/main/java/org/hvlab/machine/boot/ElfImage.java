@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.TreeMap;
 
 /**
- * An ELF64 x86-64 executable as BOOT-PROTOCOL.md accepts it: every check names the problem in
+ * An ELF64 x86-64 executable as docs/boot-protocol.md accepts it: every check names the problem in
  * one line (System V ABI, ELF-64 object file format).
  */
 public final class ElfImage {

@@ -630,7 +630,7 @@ public final class Cpu {
     boolean stopRequested;
 
     // =========================================================================================
-    // Reset states (BOOT-PROTOCOL.md)
+    // Reset states (docs/boot-protocol.md)
 
     /** INIT: the processor waits for a start-up IPI (SDM Vol.3A 9.4, 10.6.1). */
     public void resetToWaitForSipi() {
@@ -656,7 +656,7 @@ public final class Cpu {
         flushTlb();
     }
 
-    /** SIPI with vector V: real mode at V:0000 (BOOT-PROTOCOL.md "Application processors"). */
+    /** SIPI with vector V: real mode at V:0000 (docs/boot-protocol.md "Application processors"). */
     void startAtSipi(int vector) {
         seg[Segment.CS].realMode(vector << 8);
         rip = 0;

@@ -2,7 +2,8 @@ package org.hvlab.machine.cpu;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.hvlab.machine.RunEnding;
 import org.hvlab.machine.mem.Page;
 import org.hvlab.machine.mem.PhysicalMemory;
 
@@ -18,9 +19,9 @@ public final class MemoryWatch {
     private final Map<Long, Long> owner = new HashMap<>();
     private final PhysicalMemory mem;
     private final Cpu[] cpus;
-    private final BiConsumer<Cpu, String> breach;
+    private final Consumer<RunEnding.IsolationBreach> breach;
 
-    public MemoryWatch(PhysicalMemory mem, Cpu[] cpus, BiConsumer<Cpu, String> breach) {
+    public MemoryWatch(PhysicalMemory mem, Cpu[] cpus, Consumer<RunEnding.IsolationBreach> breach) {
         this.mem = mem;
         this.cpus = cpus;
         this.breach = breach;
@@ -50,8 +51,7 @@ public final class MemoryWatch {
         if (!c.vmx.nonRoot) return;
         Long allowed = owner.get(pa >>> 12);
         if (allowed == null || (c.vmx.eptp & ~0xFFFL) == allowed) return;
-        String what = kind == Paging.WRITE ? "write" : kind == Paging.FETCH ? "instruction fetch" : "read";
-        breach.accept(c, String.format("CPU %d: guest %s of 0x%x at rip=0x%x under EPT 0x%x; the page belongs to EPT 0x%x",
-                c.index, what, pa, c.rip, c.vmx.eptp & ~0xFFFL, allowed));
+        RunEnding.Access what = kind == Paging.WRITE ? RunEnding.Access.WRITE : kind == Paging.FETCH ? RunEnding.Access.FETCH : RunEnding.Access.READ;
+        breach.accept(new RunEnding.IsolationBreach(c.index, what, pa, c.rip, null, c.vmx.eptp & ~0xFFFL, allowed));
     }
 }

@@ -27,10 +27,24 @@ public final class NmiLedger {
     /** Guest NMIs a hypervisor discarded because no guest runs on this CPU yet. */
     public long hypervisorDiscarded;
 
+    /** The counts now, as a value. */
+    public Counts counts() {
+        return new Counts(arrivedGuest, arrivedHost, mergedInLatch, clearedByInit, delivered, nmiExits, hostTaken, hypervisorMerged, hypervisorDiscarded);
+    }
+
     /** All counts on one line, for verdict messages. */
     public String describe() {
-        return String.format("arrived %d (+%d from the host), merged in the latch %d, cleared by INIT %d, delivered %d, NMI exits %d,"
-                + " host-taken %d, merged by the hypervisor %d, discarded by the hypervisor %d",
-                arrivedGuest, arrivedHost, mergedInLatch, clearedByInit, delivered, nmiExits, hostTaken, hypervisorMerged, hypervisorDiscarded);
+        return counts().describe();
+    }
+
+    /** A ledger's counts at one moment (fields as in {@link NmiLedger}). */
+    public record Counts(long arrivedGuest, long arrivedHost, long mergedInLatch, long clearedByInit, long delivered, long nmiExits,
+            long hostTaken, long hypervisorMerged, long hypervisorDiscarded) {
+        /** All counts on one line, for verdict messages. */
+        public String describe() {
+            return String.format("arrived %d (+%d from the host), merged in the latch %d, cleared by INIT %d, delivered %d, NMI exits %d,"
+                    + " host-taken %d, merged by the hypervisor %d, discarded by the hypervisor %d",
+                    arrivedGuest, arrivedHost, mergedInLatch, clearedByInit, delivered, nmiExits, hostTaken, hypervisorMerged, hypervisorDiscarded);
+        }
     }
 }

@@ -551,7 +551,7 @@ final class SystemOps {
     /** IRET/IRETD/IRETQ (SDM Vol.2 IRET). Unblocks NMIs at once, even if it then faults. */
     void iret(int osz) {
         c.nmiChain.iret();
-        // guest IRET (VMX-FACTS.md): NMI exiting = 0 unblocks NMIs; = 1 leaves them; with virtual NMIs it clears virtual-NMI blocking
+        // guest IRET (docs/vmx-facts.md): NMI exiting = 0 unblocks NMIs; = 1 leaves them; with virtual NMIs it clears virtual-NMI blocking
         if (c.vmx.nonRoot && (c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_NMI_EXITING) != 0) {
             if ((c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) {
                 c.iretUnblockedNmi = c.vmx.virtualNmiBlocked;

@@ -44,7 +44,7 @@ final class VmEntry {
         long intr = v.get(0x4824);
         c.shadow = (int) intr & 3;
         boolean virtualNmis = (v.get(0x4000) & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
-        // bit 3 is virtual-NMI blocking with "virtual NMIs", real NMI blocking without (VMX-FACTS.md).
+        // bit 3 is virtual-NMI blocking with "virtual NMIs", real NMI blocking without (docs/vmx-facts.md).
         // With "virtual NMIs" the entry leaves the processor's own NMI blocking alone: after an
         // NMI exit it lasts until the host executes IRET ("VMRESUME does not unblock"), so a
         // host that never does keeps NMIs from causing exits at all (bug 018)

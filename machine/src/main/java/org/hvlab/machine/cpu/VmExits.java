@@ -36,7 +36,7 @@ final class VmExits {
         v.set(INSN_LENGTH, insnLength);
         v.set(EXIT_INTERRUPTION_INFO, 0); // no event caused this exit (exception exits overwrite it)
         v.set(0x4408, 0); // IDT-vectoring information: event delivery is not yet a source of exits
-        v.set(0x4016, v.get(0x4016) & ~0x80000000L); // every VM exit clears the valid bit (VMX-FACTS.md)
+        v.set(0x4016, v.get(0x4016) & ~0x80000000L); // every VM exit clears the valid bit (docs/vmx-facts.md)
         // ... and stores IA32_EFER.LMA into the "IA-32e mode guest" entry control (SDM Vol.3C 27.2,
         // "updating VM-entry control fields"): a guest that switched modes is re-entered in its mode
         long entryCtl = v.get(0x4012) & ~VmEntryChecks.ENTRY_IA32E_GUEST;
@@ -105,7 +105,7 @@ final class VmExits {
 
     /**
      * Events at an instruction boundary in VMX non-root operation, in the priority of
-     * VMX-FACTS.md: NMI-window exit > NMI (exit with "NMI exiting") > interrupt-window exit >
+     * docs/vmx-facts.md: NMI-window exit > NMI (exit with "NMI exiting") > interrupt-window exit >
      * external interrupt (exit with "external-interrupt exiting"). Returns true when a VM exit
      * happened; NMIs and interrupts that do not exit are left to normal delivery to the guest.
      */
@@ -301,7 +301,7 @@ final class VmExits {
         c.modeChanged();
     }
 
-    /** SDM 27.6 with the failure rules of VMX-FACTS.md "MSR load/store lists"; a failure is a VMX abort. */
+    /** SDM 27.6 with the failure rules of docs/vmx-facts.md "MSR load/store lists"; a failure is a VMX abort. */
     static void loadExitMsrs(Cpu c, Vmcs v) {
         long count = v.get(0x4010), addr = v.get(0x2008);
         for (long i = 0; i < count; i++) {
@@ -316,7 +316,7 @@ final class VmExits {
         }
     }
 
-    /** Loads one MSR-list entry as VM entry/exit would; false where hardware fails the entry (VMX-FACTS.md). */
+    /** Loads one MSR-list entry as VM entry/exit would; false where hardware fails the entry (docs/vmx-facts.md). */
     static boolean msrListEntryLoads(Cpu c, int index, int reserved, long value, long position) {
         long max = 512L * (((c.profile.vmx(org.hvlab.machine.vmx.CpuProfile.IA32_VMX_MISC) >>> 25) & 7) + 1);
         if (position >= max || reserved != 0) return false;

@@ -254,7 +254,7 @@ final class VmxOps {
         vmsucceed();
     }
 
-    /** Basic exit reasons of the VMX instructions in VMX non-root operation (VMX-FACTS.md "Numbers"). */
+    /** Basic exit reasons of the VMX instructions in VMX non-root operation (docs/vmx-facts.md "Numbers"). */
     private static int exitReason(int sub, Insn in) {
         return switch (sub) {
             case 0xC1 -> 18;

@@ -1,6 +1,6 @@
 package org.hvlab.machine.devices;
 
-/** The debug-exit port (BOOT-PROTOCOL.md): an OUT of any size with value v ends the run with status v &amp; 0xFF. */
+/** The debug-exit port (docs/boot-protocol.md): an OUT of any size with value v ends the run with status v &amp; 0xFF. */
 public final class DebugExit {
     public static final int PORT = 0xF4;
 

@@ -6,7 +6,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 
 /**
- * COM1 as BOOT-PROTOCOL.md defines it: a byte written to 0x3F8 is output; 0x3FD (line status)
+ * COM1 as docs/boot-protocol.md defines it: a byte written to 0x3F8 is output; 0x3FD (line status)
  * reads 0x60, transmitter empty; other COM1 registers accept writes and read 0. Every byte is
  * kept (for summaries and tests) and also passed on to an optional live stream.
  */

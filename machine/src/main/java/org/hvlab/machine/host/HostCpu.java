@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.hvlab.machine.Machine;
+import org.hvlab.machine.RunEnding;
 import org.hvlab.machine.apic.LocalApic;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.cpu.CpuFault;
@@ -12,7 +13,7 @@ import org.hvlab.machine.mem.PhysicalMemory;
 import org.hvlab.machine.sched.Coroutine;
 
 /**
- * One CPU as a hypervisor written in Java sees it (ARCHITECTURE.md "The Java host API"): the
+ * One CPU as a hypervisor written in Java sees it (docs/architecture.md "The Java host API"): the
  * VMX instructions with their architectural results, {@link #vmlaunch}/{@link #vmresume} that
  * run the guest on this CPU and return at its VM exit (like KVM_RUN), {@link #iret}, control
  * registers and MSRs, physical memory, the local APIC, the serial port, and the simulator's
@@ -65,7 +66,8 @@ public final class HostCpu {
         } catch (RunEnded e) {
             // the run has a verdict: unwind quietly
         } catch (HostFault e) {
-            machine.hypervisorHalt(cpu.index, "hypervisor fault: " + e.getMessage());
+            machine.hypervisorHalt(new RunEnding.HypervisorHalt(cpu.index, "", "hypervisor fault: " + e.getMessage(), -1,
+                    new RunEnding.HaltCause.HostFault(e.getMessage())));
         }
         done = true;
     }
@@ -87,18 +89,13 @@ public final class HostCpu {
         return cpu.nmiPending && !cpu.nmiBlocked && !inNmi;
     }
 
-    /** For deadlock reports: what this CPU waits for, with the locks it holds. */
-    public String blockedReport() {
-        StringBuilder sb = new StringBuilder();
-        if (done) sb.append("host finished");
-        else if (inGuest) sb.append("in the guest");
-        else if (waitingFor != null) sb.append("host waiting for ").append(waitingFor);
-        else sb.append("host running");
-        if (!held.isEmpty()) sb.append(", holding ").append(held.stream().map(SpinLock::name).toList());
-        if (awaited != null && awaited.owner != null) sb.append(", awaiting ").append(awaited.name).append(" held by CPU ").append(awaited.owner.index());
-        if (cpu.nmiBlocked) sb.append(inGuest ? ", NMIs blocked" : ", host NMIs blocked");
-        if (cpu.nmiPending) sb.append(", an NMI pending");
-        return sb.toString();
+    /** For deadlock endings: what this CPU waits for, with the locks it holds and awaits. */
+    public RunEnding.HostWait hostWait() {
+        RunEnding.HostActivity a = done ? RunEnding.HostActivity.FINISHED : inGuest ? RunEnding.HostActivity.IN_GUEST
+                : waitingFor != null ? RunEnding.HostActivity.WAITING : RunEnding.HostActivity.RUNNING;
+        boolean owned = awaited != null && awaited.owner != null;
+        return new RunEnding.HostWait(a, waitingFor, held.stream().map(SpinLock::name).toList(), owned ? awaited.name : null,
+                owned ? awaited.owner.index() : -1, cpu.nmiBlocked, cpu.nmiPending);
     }
 
     // ---- yield points
@@ -186,9 +183,18 @@ public final class HostCpu {
         yieldPoint();
     }
 
-    /** Ends the run with a hypervisor-halt verdict (XMHF's HALT), never returns. */
+    /** Ends the run with a hypervisor halt (XMHF's HALT) that says only {@code message}; never returns. */
     public RuntimeException halt(String message) {
-        machine.hypervisorHalt(cpu.index, message);
+        return halt("", message, -1, RunEnding.HaltCause.STATED);
+    }
+
+    /**
+     * Ends the run with a hypervisor halt, never returns: {@code prefix} is the hypervisor's
+     * name for this CPU in its messages, {@code exitReason} the basic exit reason it was
+     * handling (-1: none), {@code cause} why it halts.
+     */
+    public RuntimeException halt(String prefix, String message, int exitReason, RunEnding.HaltCause cause) {
+        machine.hypervisorHalt(new RunEnding.HypervisorHalt(cpu.index, prefix, message, exitReason, cause));
         throw new RunEnded();
     }
 

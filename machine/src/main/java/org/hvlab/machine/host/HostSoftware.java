@@ -1,7 +1,7 @@
 package org.hvlab.machine.host;
 
 /**
- * A hypervisor written in Java (ARCHITECTURE.md "The Java host API"). The machine calls
+ * A hypervisor written in Java (docs/architecture.md "The Java host API"). The machine calls
  * {@link #start} on every CPU at power-on, on that CPU's coroutine, in VMX-capable 64-bit
  * mode at CPL 0; when it returns the CPU stops. {@link #onNmi} runs when a host NMI is taken at
  * a yield point, re-entrantly on the same coroutine, with NMIs blocked until it returns.

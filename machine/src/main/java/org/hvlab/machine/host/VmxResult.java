@@ -2,7 +2,7 @@ package org.hvlab.machine.host;
 
 /**
  * The result of a VMX instruction (SDM Vol.3C 31.2): VMsucceed, VMfailInvalid (no current
- * VMCS) or VMfailValid with the VM-instruction error number (VMX-FACTS.md "Numbers").
+ * VMCS) or VMfailValid with the VM-instruction error number (docs/vmx-facts.md "Numbers").
  */
 public record VmxResult(int error) {
     public static final VmxResult SUCCEED = new VmxResult(0);

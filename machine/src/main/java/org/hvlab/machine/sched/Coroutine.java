@@ -2,7 +2,7 @@ package org.hvlab.machine.sched;
 
 /**
  * A body of code that runs until it yields and later resumes where it left off. Each simulated
- * CPU is one (ARCHITECTURE.md "The execution model"). Only one coroutine runs at a time, driven
+ * CPU is one (docs/architecture.md "The execution model"). Only one coroutine runs at a time, driven
  * by the {@link Scheduler}, so a run is a pure function of the scheduler's choices.
  * <p>Never hold a JVM monitor or a java.util.concurrent lock across {@link #yieldNow()}.
  */

@@ -11,7 +11,7 @@ import java.util.TreeMap;
 
 /**
  * A CPU profile: the MSRs of one processor (its MSR behaviour table, VMX capability MSRs
- * included) and the choices the SDM leaves to the implementation (VMX-FACTS.md). Profiles are
+ * included) and the choices the SDM leaves to the implementation (docs/vmx-facts.md). Profiles are
  * data files ({@code profiles/NAME.profile} beside this class); a malformed one is reported with
  * its file and line.
  *

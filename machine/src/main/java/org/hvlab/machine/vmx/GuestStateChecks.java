@@ -2,7 +2,7 @@ package org.hvlab.machine.vmx;
 
 /**
  * Checks of the guest-state area that make VM entry fail with exit reason 33 (SDM Vol.3C
- * 26.3.1; VMX-FACTS.md). Returns {@link #OK} or the exit qualification: 0 for most failures,
+ * 26.3.1; docs/vmx-facts.md). Returns {@link #OK} or the exit qualification: 0 for most failures,
  * 3 for NMI injection under STI blocking where the profile says so, 4 for an invalid VMCS link
  * pointer. Modelled: control registers, debug and EFER, segment registers (not in
  * virtual-8086 mode, which the machine does not model), GDTR/IDTR, RIP and RFLAGS, activity and
@@ -140,7 +140,7 @@ public final class GuestStateChecks {
         if (inject && type == 0 && (sti || movss)) return QUAL_DEFAULT;
         if (inject && type == 2) {
             if (movss) return QUAL_DEFAULT;
-            // STI blocking: the SDM lets processors refuse; the profile decides (VMX-FACTS.md)
+            // STI blocking: the SDM lets processors refuse; the profile decides (docs/vmx-facts.md)
             if (sti && "fail".equals(p.choice("nmi-injection-under-sti"))) return QUAL_NMI_UNDER_STI;
             // with "virtual NMIs", injecting an NMI needs no virtual-NMI blocking; without, no check (seed 000)
             if ((pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && (intr & 8) != 0) return QUAL_DEFAULT;

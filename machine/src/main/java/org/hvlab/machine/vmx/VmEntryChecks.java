@@ -8,7 +8,7 @@ package org.hvlab.machine.vmx;
 public final class VmEntryChecks {
     public static final int INVALID_CONTROL_FIELDS = 7, INVALID_HOST_STATE = 8;
 
-    // controls (VMX-FACTS.md "Controls", SDM 25.6)
+    // controls (docs/vmx-facts.md "Controls", SDM 25.6)
     public static final int PIN_NMI_EXITING = 1 << 3, PIN_VIRTUAL_NMIS = 1 << 5, PIN_PREEMPTION_TIMER = 1 << 6;
     public static final int PROC_NMI_WINDOW = 1 << 22, PROC_USE_TPR_SHADOW = 1 << 21, PROC_USE_IO_BITMAPS = 1 << 25,
             PROC_USE_MSR_BITMAPS = 1 << 28, PROC_SECONDARY = 1 << 31;
@@ -50,7 +50,7 @@ public final class VmEntryChecks {
         if ((proc & PROC_USE_IO_BITMAPS) != 0 && (!aligned4k(v.get(0x2000), physWidth) || !aligned4k(v.get(0x2002), physWidth))) return INVALID_CONTROL_FIELDS;
         if ((proc & PROC_USE_MSR_BITMAPS) != 0 && !aligned4k(v.get(0x2004), physWidth)) return INVALID_CONTROL_FIELDS;
         if ((proc & PROC_USE_TPR_SHADOW) != 0 && !aligned4k(v.get(0x2012), physWidth)) return INVALID_CONTROL_FIELDS;
-        // "virtual NMIs" needs "NMI exiting"; "NMI-window exiting" needs "virtual NMIs" (VMX-FACTS.md)
+        // "virtual NMIs" needs "NMI exiting"; "NMI-window exiting" needs "virtual NMIs" (docs/vmx-facts.md)
         if ((pin & PIN_NMI_EXITING) == 0 && (pin & PIN_VIRTUAL_NMIS) != 0) return INVALID_CONTROL_FIELDS;
         if ((pin & PIN_VIRTUAL_NMIS) == 0 && (proc & PROC_NMI_WINDOW) != 0) return INVALID_CONTROL_FIELDS;
         if ((proc2 & PROC2_VPID) != 0 && v.get(0x0000) == 0) return INVALID_CONTROL_FIELDS;

@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
 import org.hvlab.machine.mem.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
-/** Malformed images get one line naming the problem, never a stack trace (BOOT-PROTOCOL.md "Image"). */
+/** Malformed images get one line naming the problem, never a stack trace (docs/boot-protocol.md "Image"). */
 public class ElfImageTest {
     /** A minimal ELF64 x86-64 executable with one PT_LOAD segment of {@code code} at {@code paddr}. */
     public static byte[] elf(long paddr, byte[] code, long memsz) {

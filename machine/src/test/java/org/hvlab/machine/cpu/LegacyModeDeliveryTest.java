@@ -15,7 +15,7 @@ class LegacyModeDeliveryTest {
         m.write32(0x20 * 4, 0x0000_9100); // IVT[0x20] = 0000:9100
         t.load(0x9000, TestCpu.assemble(".code16\nmov $0x7000, %sp\nint $0x20\nmov $0x55, %cx\nhlt"));
         t.load(0x9100, TestCpu.assemble(".code16\nmov %sp, %dx\nmov $0x1234, %bx\niret"));
-        c.raiseSipi(9); // CS = 0x0900, IP = 0 (BOOT-PROTOCOL.md "Application processors")
+        c.raiseSipi(9); // CS = 0x0900, IP = 0 (docs/boot-protocol.md "Application processors")
         for (int i = 0; i < 8 && c.activity != Cpu.HLT; i++) c.run(1);
         assertEquals(Cpu.HLT, c.activity);
         assertEquals(0x1234, c.r[Cpu.RBX] & 0xFFFF);

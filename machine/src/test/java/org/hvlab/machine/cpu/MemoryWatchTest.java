@@ -15,13 +15,13 @@ import org.junit.jupiter.api.Test;
  */
 class MemoryWatchTest {
     final EptTest ept = new EptTest();
-    final List<String> breaches = new ArrayList<>();
+    final List<org.hvlab.machine.RunEnding.IsolationBreach> breaches = new ArrayList<>();
     MemoryWatch watch;
 
     @BeforeEach
     void setUp() {
         ept.setUp();
-        watch = new MemoryWatch(ept.m, new Cpu[] {ept.c}, (cpu, msg) -> breaches.add(msg));
+        watch = new MemoryWatch(ept.m, new Cpu[] {ept.c}, breaches::add);
         ept.c.watch = watch;
         ept.t.load(EptTest.GUEST, TestCpu.assemble("mov 0x700010, %rax\ncpuid\nmovq $5, 0x700018\ncpuid\nmov 0x700010, %rax\ncpuid"));
         assertEquals(10, ept.run("vmlaunch"));
@@ -34,8 +34,14 @@ class MemoryWatchTest {
         watch.watch(EptTest.PAGE, 0x7770000);
         assertEquals(10, ept.run("vmresume"));
         assertEquals(1, breaches.size(), breaches.toString());
-        assertTrue(breaches.get(0).startsWith("CPU 0: guest write of 0x700018 at rip=0x"), breaches.get(0));
-        assertTrue(breaches.get(0).endsWith("the page belongs to EPT 0x7770000"), breaches.get(0));
+        org.hvlab.machine.RunEnding.IsolationBreach b = breaches.get(0);
+        assertEquals(0, b.cpu());
+        assertEquals(org.hvlab.machine.RunEnding.Access.WRITE, b.access());
+        assertEquals(0x700018L, b.physical());
+        assertEquals(0x7770000L, b.owner());
+        assertEquals(EptTest.EPT_PML4, b.ept());
+        assertTrue(b.render().startsWith("CPU 0: guest write of 0x700018 at rip=0x"), b.render());
+        assertTrue(b.render().endsWith("the page belongs to EPT 0x7770000"), b.render());
     }
 
     @Test

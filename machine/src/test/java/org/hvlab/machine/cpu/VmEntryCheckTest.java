@@ -8,7 +8,7 @@ import org.hvlab.machine.vmx.VmEntryChecks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** VMLAUNCH/VMRESUME checks that end in VMfail, in the SDM's order (26.1, 26.2.1, 26.2.2, 26.2.4; VMX-FACTS.md). */
+/** VMLAUNCH/VMRESUME checks that end in VMfail, in the SDM's order (26.1, 26.2.1, 26.2.2, 26.2.4; docs/vmx-facts.md). */
 class VmEntryCheckTest {
     static final long VMCS = VmxFixture.VMCS;
     static final long CF = 1, ZF = 0x40, ARITH = 0x8D5;

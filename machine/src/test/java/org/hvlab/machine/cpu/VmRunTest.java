@@ -9,7 +9,7 @@ import org.hvlab.machine.vmx.VmEntryChecks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** VM entry into a 64-bit guest and the VM exits it causes (SDM Vol.3C 26.3.2, 27; VMX-FACTS.md numbers). */
+/** VM entry into a 64-bit guest and the VM exits it causes (SDM Vol.3C 26.3.2, 27; docs/vmx-facts.md numbers). */
 class VmRunTest {
     static final long GUEST = 0x520000, HOST = VmxFixture.HOST_RIP;
     TestCpu t;
@@ -46,7 +46,7 @@ class VmRunTest {
 
     @Test
     void exitsAreCountedForTheRunSummary() {
-        // Regression: the run summary's per-CPU vmExits was always 0 (BOOT-PROTOCOL.md promises it).
+        // Regression: the run summary's per-CPU vmExits was always 0 (docs/boot-protocol.md promises it).
         assertEquals(0, c.vmx.exits);
         enterAndRunToExit("vmlaunch");
         resumeAfterInstruction();
@@ -383,7 +383,7 @@ class VmRunTest {
         t.load(GUEST, TestCpu.assemble("mov $0x7f0000000000, %rsp\niretq"));
         assertTrue(enterAndRun("vmlaunch", 4));
         assertEquals(0x80001B0EL, v.get(0x4404), "#PF with bit 12, NMI unblocking due to IRET");
-        assertEquals(0, v.get(0x4824) & 8, "the IRET unblocked: the hypervisor must set bit 3 again (VMX-FACTS.md)");
+        assertEquals(0, v.get(0x4824) & 8, "the IRET unblocked: the hypervisor must set bit 3 again (docs/vmx-facts.md)");
         assertEquals(0, v.get(0x4408) & 0x80000000L, "not during event delivery");
     }
 

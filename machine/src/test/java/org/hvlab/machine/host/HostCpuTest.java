@@ -16,7 +16,7 @@ import org.hvlab.machine.sched.RoundRobin;
 import org.hvlab.machine.sched.SeededRandom;
 import org.junit.jupiter.api.Test;
 
-/** The Java host API (ARCHITECTURE.md): VMX through HostCpu, guest runs, host NMIs, spin locks and deadlock reports. */
+/** The Java host API (docs/architecture.md): VMX through HostCpu, guest runs, host NMIs, spin locks and deadlock reports. */
 class HostCpuTest {
     static final long GUEST = 0x300000;
 
@@ -143,6 +143,16 @@ class HostCpuTest {
         assertTrue(msg.contains("CPU 0 host waiting for lock B, holding [A], awaiting B held by CPU 1"), msg);
         assertTrue(msg.contains("CPU 1 host waiting for lock A, holding [B], awaiting A held by CPU 0"), msg);
         assertTrue(msg.contains("HostCpuTest$3.takeSecond"), "the Java host stack names the hypervisor's method: " + msg);
+        // the same, as data
+        org.hvlab.machine.RunEnding.Deadlock d = (org.hvlab.machine.RunEnding.Deadlock) r.ending();
+        org.hvlab.machine.RunEnding.HostWait w0 = d.cpus().get(0).host(), w1 = d.cpus().get(1).host();
+        assertEquals(org.hvlab.machine.RunEnding.HostActivity.WAITING, w0.activity());
+        assertEquals(java.util.List.of("A"), w0.locksHeld());
+        assertEquals("B", w0.awaitedLock());
+        assertEquals(1, w0.awaitedOwner());
+        assertEquals(java.util.List.of("B"), w1.locksHeld());
+        assertEquals(0, w1.awaitedOwner());
+        assertTrue(d.cpus().get(0).hostFrames().stream().anyMatch(f -> f.contains("takeSecond")), d.cpus().get(0).hostFrames().toString());
     }
 
     @Test
@@ -152,6 +162,7 @@ class HostCpuTest {
         RunResult r = m.run();
         assertEquals(Outcome.HYPERVISOR_HALT, r.outcome());
         assertEquals("CPU 0: hypervisor fault: CPU 0: VMXON raised #UD", r.message());
+        assertTrue(((org.hvlab.machine.RunEnding.HypervisorHalt) r.ending()).cause() instanceof org.hvlab.machine.RunEnding.HaltCause.HostFault);
     }
 
     @Test

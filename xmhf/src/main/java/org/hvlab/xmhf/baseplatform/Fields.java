@@ -54,7 +54,7 @@ public final class Fields {
             {GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_ACCESS_RIGHTS},
             {GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_ACCESS_RIGHTS}};
 
-    // controls (VMX-FACTS.md "Controls")
+    // controls (docs/vmx-facts.md "Controls")
     public static final long PIN_NMI_EXITING = 1 << 3, PIN_VIRTUAL_NMIS = 1 << 5;
     public static final long PROC_NMI_WINDOW = 1 << 22, PROC_USE_MSR_BITMAPS = 1 << 28, PROC_ACTIVATE_SECONDARY = 1L << 31,
             PROC_MONITOR_TRAP_FLAG = 1 << 27;

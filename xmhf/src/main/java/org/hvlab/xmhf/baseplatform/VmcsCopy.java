@@ -5,7 +5,7 @@ import static org.hvlab.xmhf.baseplatform.Fields.*;
 import org.hvlab.machine.host.HostCpu;
 
 /**
- * XMHF's software copy of the VMCS ({@code vcpu->vmcs}, XMHF-FACTS.md "baseplatform"): read
+ * XMHF's software copy of the VMCS ({@code vcpu->vmcs}, docs/xmhf-facts.md "baseplatform"): read
  * from the hardware VMCS when an intercept starts ({@link #get}) and written back before the
  * next VM entry ({@link #put}). Intercept handlers edit the copy, not the hardware — so a
  * write to the hardware VMCS in between is overwritten by the put (bug 087's mechanism).

@@ -2,6 +2,7 @@ package org.hvlab.xmhf.eventhub;
 
 import static org.hvlab.xmhf.baseplatform.Fields.*;
 
+import org.hvlab.machine.RunEnding;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.cpu.Cpuid;
 import org.hvlab.machine.host.HostCpu;
@@ -18,7 +19,7 @@ import org.hvlab.xmhf.runtime.Vcpu;
 import org.hvlab.xmhf.smpguest.SmpGuest;
 
 /**
- * eventhub (XMHF-FACTS.md): the intercept handler, one dispatch on the exit reason. Order on
+ * eventhub (docs/xmhf-facts.md): the intercept handler, one dispatch on the exit reason. Order on
  * every exit: NMI handling disabled (deferred NMIs); for an NMI exit the hand-built IRET
  * (host NMIs stay blocked after it otherwise, bug 018); get the VMCS copy; the NMI check
  * before anything that could print or quiesce; the handler; put the copy; re-enable NMI
@@ -57,9 +58,11 @@ public final class InterceptHandler {
         smp.disableNmiHandling(v); // first: nothing may print before the NMI check with handling enabled
         if (exit.failedEntry()) {
             dumpVmcs(v);
-            throw c.halt(String.format("%sVM-entry failure: exit reason 0x%08x, qualification 0x%x; HALT", v.prefix(), exit.exitReason(), exit.qualification()));
+            throw v.halt(String.format("VM-entry failure: exit reason 0x%08x, qualification 0x%x; HALT", exit.exitReason(), exit.qualification()),
+                    new RunEnding.HaltCause.EntryFailure(exit.exitReason(), exit.qualification()));
         }
         int reason = exit.basicReason();
+        v.exitReason = reason;
         // the NMI check comes first, with a direct VMREAD (nothing may print or quiesce before it)
         boolean nmiExit = reason == EXIT_EXCEPTION_OR_NMI && c.vmread(EXIT_INTERRUPTION_INFO) == NMI_INFO;
         if (nmiExit && options.iretAfterNmiExit()) c.iret();
@@ -75,6 +78,7 @@ public final class InterceptHandler {
         // took its snapshot, and its NMI-window bit would be lost
         v.vmcs.put(c);
         smp.enableNmiHandling(v);
+        v.exitReason = -1;
     }
 
     /**
@@ -111,8 +115,12 @@ public final class InterceptHandler {
     }
 
     private RuntimeException halt(Vcpu v, String why) {
+        return halt(v, why, RunEnding.HaltCause.STATED);
+    }
+
+    private RuntimeException halt(Vcpu v, String why, RunEnding.HaltCause cause) {
         smp.printf(v, v.prefix() + why + String.format(" at guest RIP 0x%x\n", v.vmcs.read(GUEST_RIP)));
-        return v.cpu.halt(v.prefix() + why + "; HALT");
+        return v.halt(why + "; HALT", cause);
     }
 
     private static void skip(Vcpu v) {
@@ -154,8 +162,9 @@ public final class InterceptHandler {
         long idt = v.vmcs.read(IDT_VECTORING_INFO);
         String nested = (idt & 0x80000000L) != 0 ? String.format("%sHALT; Nested events unhandled 0x%08x\n", v.prefix(), idt) : "";
         smp.printf(v, sb + nested);
-        throw v.cpu.halt(String.format("%sVMEXIT-EXCEPTION, interruption information 0x%08x%s; HALT", v.prefix(), info,
-                nested.isEmpty() ? "" : String.format(", nested events unhandled 0x%08x", idt)));
+        throw v.halt(String.format("VMEXIT-EXCEPTION, interruption information 0x%08x%s; HALT", info,
+                nested.isEmpty() ? "" : String.format(", nested events unhandled 0x%08x", idt)),
+                new RunEnding.HaltCause.UnhandledException(info, nested.isEmpty() ? -1 : idt));
     }
 
     // ---- CPUID
@@ -287,7 +296,7 @@ public final class InterceptHandler {
 
     /**
      * WRMSR: the x2APIC ICR (INIT/SIPI interception) and the MTRRs, whose write changes EPT
-     * memory types on every CPU — so it quiesces them all (XMHF-FACTS.md "memprot").
+     * memory types on every CPU — so it quiesces them all (docs/xmhf-facts.md "memprot").
      */
     private void wrmsr(Vcpu v) {
         Cpu cpu = v.cpu.cpu();
@@ -335,7 +344,8 @@ public final class InterceptHandler {
         }
         // bug 022: XMHF64 once handed the hypapp a 32-bit guest-physical address
         if (hypapp.onEptViolation(xmhf, v, options.eptViolationGpa32() ? gpa & 0xFFFFFFFFL : gpa, q)) return;
-        throw halt(v, String.format("EPT violation: guest-physical address 0x%x, qualification 0x%x (memory the guest does not own)", gpa, q));
+        throw halt(v, String.format("EPT violation: guest-physical address 0x%x, qualification 0x%x (memory the guest does not own)", gpa, q),
+                new RunEnding.HaltCause.HostMemoryAccess(gpa, q));
     }
 
     /**

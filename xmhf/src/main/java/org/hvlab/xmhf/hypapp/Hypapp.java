@@ -3,7 +3,7 @@ package org.hvlab.xmhf.hypapp;
 import org.hvlab.xmhf.runtime.Vcpu;
 
 /**
- * XMHF's hypapp callback API (XMHF-FACTS.md): start-up, hypercalls (VMCALL), EPT violations,
+ * XMHF's hypapp callback API (docs/xmhf-facts.md): start-up, hypercalls (VMCALL), EPT violations,
  * exceptions the hypapp asked to intercept, shutdown. Callbacks run inside the intercept
  * handler on the CPU that exited, with the VMCS copy valid; each returns whether it handled
  * the event (unhandled events get XMHF's default treatment).

@@ -4,7 +4,7 @@ import org.hvlab.machine.host.HostCpu;
 import org.hvlab.xmhf.runtime.HypervisorMemory;
 
 /**
- * EPT01 (XMHF-FACTS.md "memprot"): the identity map of guest RAM with the memory types of the
+ * EPT01 (docs/xmhf-facts.md "memprot"): the identity map of guest RAM with the memory types of the
  * guest's MTRRs, XMHF's own memory absent, and the local APIC page mapped read-only so that a
  * guest's xAPIC writes exit (SmpGuest intercepts INIT and SIPI there). 2 MiB pages where a 2 MiB
  * range has one memory type, 4 KiB pages where it does not. Every CPU has its own EPT root,

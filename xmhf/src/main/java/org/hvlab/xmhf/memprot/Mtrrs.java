@@ -1,7 +1,7 @@
 package org.hvlab.xmhf.memprot;
 
 /**
- * The guest's MTRRs as XMHF virtualizes them (XMHF-FACTS.md "memprot"), and the memory type
+ * The guest's MTRRs as XMHF virtualizes them (docs/xmhf-facts.md "memprot"), and the memory type
  * they give a physical address (SDM Vol.3A 11.11.4): MTRRs off = UC; below 1 MiB the fixed
  * ranges when enabled; else the variable ranges (UC wins, WT beats WB) or the default type.
  */

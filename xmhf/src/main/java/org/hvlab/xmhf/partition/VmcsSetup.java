@@ -14,10 +14,10 @@ import org.hvlab.xmhf.runtime.HypervisorMemory;
 import org.hvlab.xmhf.runtime.Vcpu;
 
 /**
- * partition (XMHF-FACTS.md): VMX operation on a CPU and its VMCS — controls (NMI exiting and
+ * partition (docs/xmhf-facts.md): VMX operation on a CPU and its VMCS — controls (NMI exiting and
  * virtual NMIs, MSR bitmaps, EPT, VPID, unrestricted guest), host state, the VM-entry/exit MSR
  * lists that switch EFER and PAT, and the guest state: the boot protocol's bootstrap processor
- * (BOOT-PROTOCOL.md) or an AP in real mode at its SIPI vector.
+ * (docs/boot-protocol.md) or an AP in real mode at its SIPI vector.
  */
 public final class VmcsSetup {
     public static final int IA32_EFER = 0xC0000080, IA32_PAT = 0x277, IA32_FEATURE_CONTROL = 0x3A, X2APIC_ICR = 0x830,
@@ -95,7 +95,7 @@ public final class VmcsSetup {
         }
         setBit(c, bm + 2048, X2APIC_ICR);
         w(c, MSR_BITMAP, bm);
-        // EFER and PAT switch through the MSR lists (XMHF-FACTS.md "partition")
+        // EFER and PAT switch through the MSR lists (docs/xmhf-facts.md "partition")
         long guest = mem.guestMsrArea(cpu), host = mem.hostMsrArea(cpu);
         for (int i = 0; i < MSR_LIST.length; i++) {
             c.write32(guest + 16L * i, (int) MSR_LIST[i]);
@@ -159,7 +159,7 @@ public final class VmcsSetup {
         r[org.hvlab.machine.cpu.Cpu.RDI] = boot.rdi();
     }
 
-    /** An AP's guest at SIPI vector {@code vector}: real mode at vector:0000 (BOOT-PROTOCOL.md "Application processors"). */
+    /** An AP's guest at SIPI vector {@code vector}: real mode at vector:0000 (docs/boot-protocol.md "Application processors"). */
     public void sipiGuest(Vcpu v, int vector) {
         HostCpu c = v.cpu;
         w(c, ENTRY_CONTROLS, c.vmread(ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);

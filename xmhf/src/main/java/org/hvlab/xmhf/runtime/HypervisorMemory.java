@@ -1,9 +1,9 @@
 package org.hvlab.xmhf.runtime;
 
 /**
- * Where XMHF keeps what the hardware reads (ARCHITECTURE.md: VMCS regions, EPT tables, MSR
+ * Where XMHF keeps what the hardware reads (docs/architecture.md: VMCS regions, EPT tables, MSR
  * lists and bitmaps) in simulated physical memory: the top {@link #SIZE} bytes of RAM, 2 MiB
- * aligned, reported to the guest as reserved (memory map type 2, BOOT-PROTOCOL.md) and absent
+ * aligned, reported to the guest as reserved (memory map type 2, docs/boot-protocol.md) and absent
  * from EPT01, so a guest access to it is an EPT violation.
  *
  * <p>Layout: EPT PML4, PDPT, one page directory per GiB of RAM, a page-table pool (EPT

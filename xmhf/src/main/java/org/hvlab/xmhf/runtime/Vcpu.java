@@ -1,5 +1,6 @@
 package org.hvlab.xmhf.runtime;
 
+import org.hvlab.machine.RunEnding;
 import org.hvlab.machine.host.HostCpu;
 import org.hvlab.xmhf.baseplatform.VmcsCopy;
 
@@ -9,7 +10,7 @@ public final class Vcpu {
     public final int id;
     public final VmcsCopy vmcs = new VmcsCopy();
 
-    /** Guest NMIs waiting for an NMI window (XMHF-FACTS.md "Guest NMI injection"). */
+    /** Guest NMIs waiting for an NMI window (docs/xmhf-facts.md "Guest NMI injection"). */
     public int nmiPending;
     /** This CPU takes part in a quiesce (it is quiesced, or it is the quiescing CPU). */
     public boolean quiesced;
@@ -31,10 +32,25 @@ public final class Vcpu {
     public long eptp01;
     /** VM exits handled on this CPU. */
     public long exits;
+    /** The basic exit reason being handled on this CPU, or -1 between exits. */
+    public int exitReason = -1;
 
     public Vcpu(HostCpu cpu) {
         this.cpu = cpu;
         this.id = cpu.apicId();
+    }
+
+    /**
+     * XMHF's HALT on this CPU: ends the run with a hypervisor halt saying {@code message} after
+     * XMHF's prefix, with the exit being handled and {@code cause}; never returns.
+     */
+    public RuntimeException halt(String message, RunEnding.HaltCause cause) {
+        return cpu.halt(prefix(), message, exitReason, cause);
+    }
+
+    /** As {@link #halt(String, RunEnding.HaltCause)}, for a halt whose message says why. */
+    public RuntimeException halt(String message) {
+        return halt(message, RunEnding.HaltCause.STATED);
     }
 
     /** XMHF's line prefix, {@code CPU(0x%02x): }. */

@@ -10,7 +10,7 @@ import org.hvlab.xmhf.XmhfOptions;
 import org.hvlab.xmhf.runtime.Vcpu;
 
 /**
- * smpguest (XMHF-FACTS.md): all NMI logic — quiesce requests versus guest NMIs, guest NMI
+ * smpguest (docs/xmhf-facts.md): all NMI logic — quiesce requests versus guest NMIs, guest NMI
  * injection through NMI windows, the deferred-NMI design — quiesce/end-quiesce, and the
  * guest's INIT-SIPI-SIPI, which XMHF intercepts so that each AP starts in the guest at the
  * SIPI vector.
@@ -57,7 +57,7 @@ public final class SmpGuest {
     /**
      * An NMI reached XMHF on {@code v} (NMI exit or host NMI with handling enabled): a quiesce
      * request if a quiesce is in progress and this CPU has not yet quiesced, else an NMI for the
-     * guest (XMHF-FACTS.md "Quiesce request or guest NMI?").
+     * guest (docs/xmhf-facts.md "Quiesce request or guest NMI?").
      */
     public void handleNmi(Vcpu v) {
         if (quiesceFlag.get(v.cpu) == 1 && !v.quiesced) {
@@ -106,7 +106,7 @@ public final class SmpGuest {
             v.nmiVisited--;
             if (v.nmiVisited < 0) {
                 // only a re-entrant enable (bug 113) counts one NMI off twice
-                throw v.cpu.halt(String.format("%sHALT; NMI visited counter underflow 0x%08x", v.prefix(), v.nmiVisited));
+                throw v.halt(String.format("HALT; NMI visited counter underflow 0x%08x", v.nmiVisited));
             }
         }
         if (outer) v.nmiDraining = false;
@@ -189,7 +189,7 @@ public final class SmpGuest {
     }
 
     // =========================================================================================
-    // The hypapp's guest-NMI block (XMHF-FACTS.md "Hypapp NMI blocking")
+    // The hypapp's guest-NMI block (docs/xmhf-facts.md "Hypapp NMI blocking")
 
     /**
      * Blocks guest NMIs (TrustVisor, entering a PAL): the guest runs virtual-NMI blocked (SDM
@@ -235,7 +235,7 @@ public final class SmpGuest {
     }
 
     // =========================================================================================
-    // Quiesce (XMHF-FACTS.md "quiesce()")
+    // Quiesce (docs/xmhf-facts.md "quiesce()")
 
     /** Stops every other CPU at an NMI; returns with all of them quiesced and the locks held. */
     public void quiesce(Vcpu v) {

@@ -1,5 +1,5 @@
 # CPU profile "kvm-2022-i386": the KVM virtual CPU that seed 003 scanned from a 32-bit build
-# (../shared/design/VMX-FACTS.md "Capability profiles from seed 003's MSR scan"), MSR behaviour
+# (docs/vmx-facts.md "Capability profiles from seed 003's MSR scan"), MSR behaviour
 # included: an MSR-scanning guest (msrscan) prints the seed's table under it. The CPU lacks long
 # mode (IA32_EFER writable 0x801: SCE, NXE) and its exit controls lack "host address-space size"
 # (bit 9 of the allowed-1 half), so a 64-bit host cannot enter a guest under it (SDM 26.2.4).
@@ -153,7 +153,7 @@ msr.0xc0000102 = 0x0000000000000000 writable=0xffffffffffffffff preserved=0xffff
 # IA32_TSC_AUX: 32 bits (bit 31 probed only together with bits 63:32 in the seed).
 msr.0xc0000103 = 0x0000000000000000 writable=0x00000000ffffffff preserved=0x00000000ffffffff
 
-# Choices the SDM leaves open (VMX-FACTS.md), as KVM's CPU made them.
+# Choices the SDM leaves open (docs/vmx-facts.md), as KVM's CPU made them.
 choice.nmi-injection-under-sti = fail
 choice.nmi-window-under-sti = wait
 choice.hlt-nmi-exit-activity = hlt

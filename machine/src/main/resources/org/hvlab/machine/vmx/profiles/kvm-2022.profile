@@ -1,7 +1,7 @@
 # CPU profile "kvm-2022" (the default): the same KVM virtual CPU as seed 003 scanned, as a
 # 64-bit KVM reports it: IA32_EFER can also write LME (writable 0x901; LMA follows LME and paging)
 # and the exit controls allow "host address-space size" (bit 9), which a 64-bit host needs
-# (SDM 26.2.4). ../shared/design/VMX-FACTS.md "Capability profiles". Every other MSR line equals
+# (SDM 26.2.4). docs/vmx-facts.md "Capability profiles". Every other MSR line equals
 # kvm-2022-i386's.
 #
 # MSR behaviour table (CpuProfile): msr.INDEX = VALUE [writable=MASK] [preserved=MASK] [rule=NAME]
@@ -153,7 +153,7 @@ msr.0xc0000102 = 0x0000000000000000 writable=0xffffffffffffffff preserved=0xffff
 # IA32_TSC_AUX: 32 bits (bit 31 probed only together with bits 63:32 in the seed).
 msr.0xc0000103 = 0x0000000000000000 writable=0x00000000ffffffff preserved=0x00000000ffffffff
 
-# Choices the SDM leaves open (VMX-FACTS.md), as KVM's CPU made them.
+# Choices the SDM leaves open (docs/vmx-facts.md), as KVM's CPU made them.
 choice.nmi-injection-under-sti = fail
 choice.nmi-window-under-sti = wait
 choice.hlt-nmi-exit-activity = hlt

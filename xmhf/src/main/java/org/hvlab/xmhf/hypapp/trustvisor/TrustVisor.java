@@ -13,7 +13,7 @@ import org.hvlab.xmhf.hypapp.Hypapp;
 import org.hvlab.xmhf.runtime.Vcpu;
 
 /**
- * TrustVisor, XMHF's main hypapp (XMHF-FACTS.md; seed 001): pieces of application code (PALs)
+ * TrustVisor, XMHF's main hypapp (docs/xmhf-facts.md; seed 001): pieces of application code (PALs)
  * registered by the guest OS run isolated from it. While a PAL is registered its pages are out
  * of EPT01, so the OS cannot touch them; the OS calls a PAL by jumping to its entry point,
  * which faults in EPT (an EPT violation at a whitelisted entry point starts the PAL); the PAL
@@ -278,7 +278,7 @@ public final class TrustVisor implements Hypapp {
         boolean fetch = (q & 4) != 0;
         if (k.pal != null) {
             tv(x, v, "hpt_scode_npf", String.format("PAL %d touched 0x%x outside its sections (rip 0x%x)", k.pal.id, gpa, rip));
-            throw v.cpu.halt(v.prefix() + "TV: PAL memory violation; HALT");
+            throw v.halt("TV: PAL memory violation; HALT");
         }
         long gcr3 = v.vmcs.read(GUEST_CR3) & GuestMemory.ADDR;
         boolean linearValid = (q & (1 << 7)) != 0;
@@ -293,7 +293,7 @@ public final class TrustVisor implements Hypapp {
                         + "TV[3]:scode.c:hpt_scode_npf:1359:                  Invalid entry point\n"
                         + String.format("TV[3]:scode.c:hpt_scode_npf: rip 0x%x gpaddr 0x%x; PAL %d entry_v 0x%x entry_p 0x%x\n",
                                 rip, gpa, pal.id, pal.entryV, pal.entryP));
-                throw v.cpu.halt(v.prefix() + "TV: Invalid entry point; HALT");
+                throw v.halt("TV: Invalid entry point; HALT");
             }
             switchToPal(x, v, k, pal); // (whether it runs elsewhere is checked there, under quiesce)
             return true;
@@ -347,7 +347,7 @@ public final class TrustVisor implements Hypapp {
         if (pal.runningOn >= 0) {
             x.smpGuest().endQuiesce(v);
             tv(x, v, "hpt_scode_npf", "PAL " + pal.id + " already runs on CPU " + pal.runningOn);
-            throw c.halt(v.prefix() + "TV: PAL entered twice; HALT");
+            throw v.halt("TV: PAL entered twice; HALT");
         }
         GuestMemory os = new GuestMemory(c, pal.gcr3);
         boolean user = userMode(v);
@@ -356,7 +356,7 @@ public final class TrustVisor implements Hypapp {
         if (frame == null) {
             x.smpGuest().endQuiesce(v);
             tv(x, v, "hpt_scode_switch_scode", "caller's stack not readable");
-            throw c.halt(v.prefix() + "TV: PAL call without a readable stack; HALT");
+            throw v.halt("TV: PAL call without a readable stack; HALT");
         }
         ByteBuffer st = ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN);
         long ret = st.getLong(0);
