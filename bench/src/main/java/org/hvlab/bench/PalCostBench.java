@@ -113,11 +113,9 @@ public class PalCostBench {
         for (org.hvlab.machine.trace.Trace.Event e : machine.trace().events()) {
             if (e.name().startsWith("VM exit ")) {
                 exitStep = e.step();
-                phase = switch (e.name()) {
-                    case "VM exit 48" -> "invoke";
-                    case "VM exit 0" -> "terminate";
-                    default -> "hypercall";
-                };
+                String reason = e.name().substring("VM exit ".length());
+                phase = reason.equals(org.hvlab.machine.vmx.ExitReason.EPT_VIOLATION.toString()) ? "invoke"
+                        : reason.equals(org.hvlab.machine.vmx.ExitReason.EXCEPTION_OR_NMI.toString()) ? "terminate" : "hypercall";
             } else if (e.name().equals("PAL registered")) {
                 phase = "register";
             } else if (e.name().equals("PAL unregistered")) {

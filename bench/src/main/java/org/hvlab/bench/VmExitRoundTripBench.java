@@ -1,5 +1,7 @@
 package org.hvlab.bench;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 import org.hvlab.machine.Machine;
@@ -105,28 +107,28 @@ public class VmExitRoundTripBench {
         c.run(3);
         Vmcs v = c.vmx.current;
         if (v == null) throw new IllegalStateException("VMXON/VMPTRLD failed");
-        v.set(0x4000, p.vmx(0x48D) & 0xFFFFFFFFL);
-        v.set(0x4002, (p.vmx(0x48E) & 0xFFFFFFFFL) | (withEpt ? 1L << 31 : 0));
-        v.set(0x400C, (p.vmx(0x48F) & 0xFFFFFFFFL) | (1 << 9));
-        v.set(0x4012, (p.vmx(0x490) & 0xFFFFFFFFL) | (1 << 9));
+        v.set(PIN_BASED_CONTROLS, p.vmx(0x48D) & 0xFFFFFFFFL);
+        v.set(PROC_BASED_CONTROLS, (p.vmx(0x48E) & 0xFFFFFFFFL) | (withEpt ? 1L << 31 : 0));
+        v.set(EXIT_CONTROLS, (p.vmx(0x48F) & 0xFFFFFFFFL) | (1 << 9));
+        v.set(ENTRY_CONTROLS, (p.vmx(0x490) & 0xFFFFFFFFL) | (1 << 9));
         if (withEpt) {
             mem.write64(EPT, (EPT + 0x1000) | 7);
             for (long i = 0; i < 4; i++) mem.write64(EPT + 0x1000 + 8 * i, (i << 30) | 0x80 | (6 << 3) | 7);
-            v.set(0x401E, (1 << 1) | (1 << 5)); // EPT, VPID
-            v.set(0x201A, EPT | 6 | (3 << 3));
-            v.set(0x0000, 1);
+            v.set(PROC_BASED_CONTROLS2, (1 << 1) | (1 << 5)); // EPT, VPID
+            v.set(EPT_POINTER, EPT | 6 | (3 << 3));
+            v.set(VPID, 1);
         }
-        v.set(0x6C00, c.cr0);
-        v.set(0x6C02, c.cr3);
-        v.set(0x6C04, c.cr4);
-        v.set(0x0C02, 0x08);
-        v.set(0x0C04, 0x10);
-        v.set(0x0C0C, 0x28);
-        v.set(0x6C16, HOST);
-        v.set(0x6C14, 0x7F000);
-        v.set(0x6800, c.cr0);
-        v.set(0x6802, c.cr3);
-        v.set(0x6804, c.cr4);
+        v.set(HOST_CR0, c.cr0);
+        v.set(HOST_CR3, c.cr3);
+        v.set(HOST_CR4, c.cr4);
+        v.set(HOST_CS_SELECTOR, 0x08);
+        v.set(HOST_SS_SELECTOR, 0x10);
+        v.set(HOST_TR_SELECTOR, 0x28);
+        v.set(HOST_RIP, HOST);
+        v.set(HOST_RSP, 0x7F000);
+        v.set(GUEST_CR0, c.cr0);
+        v.set(GUEST_CR3, c.cr3);
+        v.set(GUEST_CR4, c.cr4);
         int[] sel = {0x0800, 0x0802, 0x0804, 0x0806, 0x0808, 0x080A};
         int[] limit = {0x4800, 0x4802, 0x4804, 0x4806, 0x4808, 0x480A};
         int[] ar = {0x4814, 0x4816, 0x4818, 0x481A, 0x481C, 0x481E};
@@ -135,21 +137,21 @@ public class VmExitRoundTripBench {
             v.set(limit[s], c.seg[s].limit);
             v.set(ar[s], c.seg[s].attr);
         }
-        v.set(0x080E, 0x28);
-        v.set(0x4820, 0x10000);
-        v.set(0x480E, 0x67);
-        v.set(0x4822, 0x8B);
-        v.set(0x4810, c.gdtrLimit);
-        v.set(0x6816, c.gdtrBase);
-        v.set(0x681E, GUEST);
-        v.set(0x681C, 0x90000);
-        v.set(0x6820, 2);
-        v.set(0x2800, -1L);
+        v.set(GUEST_TR_SELECTOR, 0x28);
+        v.set(GUEST_LDTR_ACCESS_RIGHTS, 0x10000);
+        v.set(GUEST_TR_LIMIT, 0x67);
+        v.set(GUEST_TR_ACCESS_RIGHTS, 0x8B);
+        v.set(GUEST_GDTR_LIMIT, c.gdtrLimit);
+        v.set(GUEST_GDTR_BASE, c.gdtrBase);
+        v.set(GUEST_RIP, GUEST);
+        v.set(GUEST_RSP, 0x90000);
+        v.set(GUEST_RFLAGS, 2);
+        v.set(VMCS_LINK_POINTER, -1L);
         load(mem, SETUP, "vmlaunch");
         c.rip = SETUP;
         c.activity = Cpu.ACTIVE;
         c.run(1);
-        if (!c.vmx.nonRoot) throw new IllegalStateException("VMLAUNCH failed: exit reason 0x" + Long.toHexString(v.get(0x4402)));
+        if (!c.vmx.nonRoot) throw new IllegalStateException("VMLAUNCH failed: exit reason 0x" + Long.toHexString(v.get(EXIT_REASON)));
         c.r[12] = 0;
         c.run(2 + 7); // INC, CPUID (exit), the handler: the guest resumes at its JMP
         if (c.r[12] != 1 || c.rip != GUEST + 5) throw new IllegalStateException("round trip broken: rip=0x" + Long.toHexString(c.rip));

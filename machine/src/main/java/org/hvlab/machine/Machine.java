@@ -1,5 +1,7 @@
 package org.hvlab.machine;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -316,7 +318,7 @@ public final class Machine implements Platform, Scheduler.Target {
 
     private RunEnding.CpuWait hostWait(int i, RunEnding.CpuState state) {
         Cpu c = cpus[i];
-        long guestRip = c.vmx.nonRoot ? c.rip : c.vmx.current != null ? c.vmx.current.get(0x681E) : -1;
+        long guestRip = c.vmx.nonRoot ? c.rip : c.vmx.current != null ? c.vmx.current.get(GUEST_RIP) : -1;
         List<String> frames = new ArrayList<>();
         for (StackTraceElement e : coroutines[i].suspendedStack()) {
             String cls = e.getClassName();

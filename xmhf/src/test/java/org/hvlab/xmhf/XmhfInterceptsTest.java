@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.hvlab.machine.Outcome;
-import org.hvlab.xmhf.baseplatform.Fields;
 import org.hvlab.xmhf.hypapp.Hypapp;
 import org.hvlab.xmhf.runtime.Vcpu;
 import org.junit.jupiter.api.Test;
@@ -19,7 +18,7 @@ class XmhfInterceptsTest {
         Hypapp interceptUd = new Hypapp() {
             @Override
             public void onStartup(Xmhf xmhf, Vcpu v) {
-                v.cpu.vmwrite(Fields.EXCEPTION_BITMAP, 1 << 6);
+                v.cpu.vmwrite(org.hvlab.machine.vmx.VmcsFields.EXCEPTION_BITMAP, 1 << 6);
             }
         };
         var r = XmhfRuns.run("exceptions", 1, 1, "", new XmhfOptions(), interceptUd, 50_000_000L);

@@ -1,5 +1,7 @@
 package org.hvlab.xmhf;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.hvlab.machine.Outcome;
@@ -19,7 +21,7 @@ class XmhfRegressionTest {
         var r = XmhfRuns.xmhf("mtrrstorm", 1, 1, "iters=1", new XmhfOptions());
         assertEquals(Outcome.EXITED, r.result().outcome(), r.result().message());
         assertEquals("mtrrstorm: CPU(0x00) writes=1\nmtrrstorm: ok\n", r.guestSerial());
-        assertEquals(r.xmhf().memory().msrBitmap(0), r.machine().cpu(0).vmx.current.get(0x2004), "VMCS MSR-bitmap address");
+        assertEquals(r.xmhf().memory().msrBitmap(0), r.machine().cpu(0).vmx.current.get(MSR_BITMAP), "VMCS MSR-bitmap address");
         assertEquals(2 + 8, r.xmhf().exits(0), "CPUID x2, WRMSR x4, RDMSR x4");
     }
 

@@ -477,7 +477,7 @@ public final class Cpu {
         if (initPending && vmx.nonRoot) {
             // INIT in VMX non-root operation is VM exit 3, not a reset (SDM Vol.3C 26.2, 27.1)
             initPending = false;
-            VmExits.exit(this, VmExits.INIT_SIGNAL, 0, 0);
+            VmExits.exit(this, org.hvlab.machine.vmx.ExitReason.INIT_SIGNAL.code, 0, 0);
             return true;
         }
         if (initPending && !vmx.blocksInit()) {
@@ -490,7 +490,7 @@ public final class Cpu {
             if (sipiVector < 0) { events = false; return false; }
             int v = sipiVector;
             sipiVector = -1;
-            VmExits.exit(this, VmExits.SIPI, v, 0);
+            VmExits.exit(this, org.hvlab.machine.vmx.ExitReason.SIPI.code, v, 0);
             return true;
         }
         if (activity == WAIT_SIPI) {

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import org.hvlab.machine.vmx.Vmcs;
 
 /**
@@ -36,7 +38,7 @@ public final class HostBridge {
     private int result() {
         long f = c.fl.get();
         if ((f & LazyFlags.CF) != 0) return FAIL_INVALID;
-        if ((f & LazyFlags.ZF) != 0) return (int) c.vmx.current.get(VmxOps.VM_INSTRUCTION_ERROR);
+        if ((f & LazyFlags.ZF) != 0) return (int) c.vmx.current.get(VM_INSTRUCTION_ERROR);
         return SUCCEED;
     }
 
@@ -54,7 +56,7 @@ public final class HostBridge {
 
     private int vmxonInRoot() {
         if (c.vmx.current == null) return FAIL_INVALID;
-        c.vmx.current.set(VmxOps.VM_INSTRUCTION_ERROR, VmxOps.VMXON_IN_ROOT);
+        c.vmx.current.set(VM_INSTRUCTION_ERROR, VmxOps.VMXON_IN_ROOT);
         return VmxOps.VMXON_IN_ROOT;
     }
 
@@ -100,7 +102,7 @@ public final class HostBridge {
         for (int i = 0; i < encodings.length; i++) {
             org.hvlab.machine.vmx.VmcsField f = ops.field(encodings[i]);
             if (f == null) {
-                v.set(VmxOps.VM_INSTRUCTION_ERROR, VmxOps.UNSUPPORTED_FIELD);
+                v.set(VM_INSTRUCTION_ERROR, VmxOps.UNSUPPORTED_FIELD);
                 return VmxOps.UNSUPPORTED_FIELD;
             }
             long val = v.get(f.encoding());
@@ -119,7 +121,7 @@ public final class HostBridge {
             int error = f == null ? VmxOps.UNSUPPORTED_FIELD
                     : f.readOnly() && !c.profile.vmwriteAnyField() ? VmxOps.VMWRITE_READ_ONLY : 0;
             if (error != 0) {
-                v.set(VmxOps.VM_INSTRUCTION_ERROR, error);
+                v.set(VM_INSTRUCTION_ERROR, error);
                 return error;
             }
             long val = values[i];

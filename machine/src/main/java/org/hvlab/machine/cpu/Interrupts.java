@@ -103,7 +103,7 @@ final class Interrupts {
 
     void shutdown(String why) {
         if (c.vmx.nonRoot) { // a triple fault in VMX non-root operation is VM exit 2 (SDM Vol.3C 26.2, Table C-1)
-            VmExits.exit(c, VmExits.TRIPLE_FAULT, 0, 0);
+            VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.TRIPLE_FAULT.code, 0, 0);
             return;
         }
         c.activity = Cpu.SHUTDOWN;

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import org.hvlab.machine.vmx.Vmcs;
 
 /**
@@ -14,8 +16,8 @@ final class NonRootCr {
 
     private NonRootCr() {}
 
-    private static long mask(Vmcs v, int cr) { return v.get(cr == 0 ? 0x6000 : 0x6002); }
-    private static long shadow(Vmcs v, int cr) { return v.get(cr == 0 ? 0x6004 : 0x6006); }
+    private static long mask(Vmcs v, int cr) { return v.get(cr == 0 ? CR0_GUEST_HOST_MASK : CR4_GUEST_HOST_MASK); }
+    private static long shadow(Vmcs v, int cr) { return v.get(cr == 0 ? CR0_READ_SHADOW : CR4_READ_SHADOW); }
 
     /** Qualification (SDM Table 28-3): CR number, access type, GPR. */
     static long qualification(int cr, int type, int gpr) {
@@ -25,7 +27,7 @@ final class NonRootCr {
     /** MOV to CR: true if it caused a VM exit. */
     static boolean movTo(Cpu c, Insn in, int cr, long value) {
         Vmcs v = c.vmx.current;
-        long proc = v.get(0x4002);
+        long proc = v.get(PROC_BASED_CONTROLS);
         boolean exit = switch (cr) {
             case 0, 4 -> ((value ^ shadow(v, cr)) & mask(v, cr)) != 0;
             case 3 -> (proc & CR3_LOAD) != 0 && !cr3Target(v, value);
@@ -45,14 +47,14 @@ final class NonRootCr {
     }
 
     private static boolean cr3Target(Vmcs v, long value) {
-        long n = v.get(0x400A);
-        for (int i = 0; i < n && i < 4; i++) if (v.get(0x6008 + 2 * i) == value) return true;
+        long n = v.get(CR3_TARGET_COUNT);
+        for (int i = 0; i < n && i < 4; i++) if (v.get(CR3_TARGET_VALUE_0 + 2 * i) == value) return true;
         return false;
     }
 
     /** MOV from CR: true if it exited; otherwise {@link #read} gives the value the guest sees. */
     static boolean movFrom(Cpu c, Insn in, int cr) {
-        long proc = c.vmx.current.get(0x4002);
+        long proc = c.vmx.current.get(PROC_BASED_CONTROLS);
         boolean exit = (cr == 3 && (proc & CR3_STORE) != 0) || (cr == 8 && (proc & CR8_STORE) != 0);
         if (exit) VmExits.exit(c, CR_ACCESS, qualification(cr, FROM_CR, in.rm), in.len);
         return exit;

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.hvlab.machine.cpu.LazyFlags.*;
 
 /**
@@ -79,24 +81,24 @@ final class SystemOps {
             case Op.INT1 -> { c.ints.deliverSoftware(CpuFault.DB, Interrupts.PRIV_SW_EXCEPTION, c.rip, c.nrip); c.nrip = c.rip; }
             case Op.HLT -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 7)) != 0) { VmExits.exit(c, VmExits.HLT, 0, in.len); return; }
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 7)) != 0) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.HLT.code, 0, in.len); return; }
                 c.activity = Cpu.HLT;
                 c.endQuantum();
             }
             case Op.IN_I, Op.IN_DX -> {
                 int port = in.op == Op.IN_I ? (int) in.imm : (int) c.r[Cpu.RDX] & 0xFFFF;
                 checkIo(port, in.osz);
-                if (c.vmx.nonRoot && ioExits(port, in.osz)) { VmExits.exit(c, VmExits.IO, ioQualification(in, port, true), in.len); return; }
+                if (c.vmx.nonRoot && ioExits(port, in.osz)) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.IO_INSTRUCTION.code, ioQualification(in, port, true), in.len); return; }
                 c.setReg(Cpu.RAX, in.osz, c.platform.ioIn(c, port, in.osz) & 0xFFFFFFFFL);
             }
             case Op.OUT_I, Op.OUT_DX -> {
                 int port = in.op == Op.OUT_I ? (int) in.imm : (int) c.r[Cpu.RDX] & 0xFFFF;
                 checkIo(port, in.osz);
-                if (c.vmx.nonRoot && ioExits(port, in.osz)) { VmExits.exit(c, VmExits.IO, ioQualification(in, port, false), in.len); return; }
+                if (c.vmx.nonRoot && ioExits(port, in.osz)) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.IO_INSTRUCTION.code, ioQualification(in, port, false), in.len); return; }
                 c.platform.ioOut(c, port, in.osz, (int) c.reg(Cpu.RAX, in.osz));
             }
             case Op.CPUID -> {
-                if (c.vmx.nonRoot) { VmExits.exit(c, VmExits.CPUID, 0, in.len); return; } // unconditional (SDM 26.1.2)
+                if (c.vmx.nonRoot) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.CPUID.code, 0, in.len); return; } // unconditional (SDM 26.1.2)
                 int[] v = Cpuid.query(c, (int) c.r[Cpu.RAX], (int) c.r[Cpu.RCX]);
                 c.setReg(Cpu.RAX, 4, v[0] & 0xFFFFFFFFL);
                 c.setReg(Cpu.RBX, 4, v[1] & 0xFFFFFFFFL);
@@ -105,22 +107,22 @@ final class SystemOps {
             }
             case Op.RDMSR -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && msrExits((int) c.r[Cpu.RCX], false)) { VmExits.exit(c, VmExits.RDMSR, 0, in.len); return; }
+                if (c.vmx.nonRoot && msrExits((int) c.r[Cpu.RCX], false)) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.RDMSR.code, 0, in.len); return; }
                 long v = c.msrs.read((int) c.r[Cpu.RCX]);
                 c.setReg(Cpu.RAX, 4, v & 0xFFFFFFFFL);
                 c.setReg(Cpu.RDX, 4, v >>> 32);
             }
             case Op.WRMSR -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && msrExits((int) c.r[Cpu.RCX], true)) { VmExits.exit(c, VmExits.WRMSR, 0, in.len); return; }
+                if (c.vmx.nonRoot && msrExits((int) c.r[Cpu.RCX], true)) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.WRMSR.code, 0, in.len); return; }
                 c.msrs.write((int) c.r[Cpu.RCX], (c.r[Cpu.RAX] & 0xFFFFFFFFL) | (c.r[Cpu.RDX] << 32));
             }
             case Op.RDTSC, Op.RDTSCP -> {
                 // RDTSCP in VMX non-root operation needs "enable RDTSCP", else #UD (SDM Vol.3C 25.3)
                 if (in.op == Op.RDTSCP && c.vmx.nonRoot && (c.vmx.proc2 & (1 << 3)) == 0) throw CpuFault.ud();
                 if ((c.cr4 & Cpu.CR4_TSD) != 0 && c.cpl != 0) throw CpuFault.gp0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 12)) != 0) {
-                    VmExits.exit(c, in.op == Op.RDTSC ? VmExits.RDTSC : 51, 0, in.len);
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 12)) != 0) {
+                    VmExits.exit(c, in.op == Op.RDTSC ? org.hvlab.machine.vmx.ExitReason.RDTSC.code : 51, 0, in.len);
                     return;
                 }
                 long t = c.tsc();
@@ -149,7 +151,7 @@ final class SystemOps {
             }
             case Op.MOV_R_DR -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 23)) != 0) {
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 23)) != 0) {
                     VmExits.exit(c, NonRootCr.MOV_DR, drIndex(in.reg) | (1 << 4) | ((long) in.rm << 8), in.len);
                     return;
                 }
@@ -157,7 +159,7 @@ final class SystemOps {
             }
             case Op.MOV_DR_R -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 23)) != 0) {
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 23)) != 0) {
                     VmExits.exit(c, NonRootCr.MOV_DR, drIndex(in.reg) | ((long) in.rm << 8), in.len);
                     return;
                 }
@@ -208,8 +210,8 @@ final class SystemOps {
             }
             case Op.INVLPG -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(0x4002) & (1 << 9)) != 0) {
-                    VmExits.exit(c, VmExits.INVLPG, it.ea(in) + (c.m64 && in.seg >= Segment.FS ? c.seg[in.seg].base : 0), in.len);
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 9)) != 0) {
+                    VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.INVLPG.code, it.ea(in) + (c.m64 && in.seg >= Segment.FS ? c.seg[in.seg].base : 0), in.len);
                     return;
                 }
                 c.flushTlb(); // flushing more than the one page is allowed (SDM Vol.3A 4.10.4.1)
@@ -219,7 +221,7 @@ final class SystemOps {
                 requireCpl0();
                 if (c.vmx.nonRoot) {
                     if (NonRootCr.clts(c, in)) return;
-                    if ((c.vmx.current.get(0x6000) & Cpu.CR0_TS) != 0) break; // host-owned TS with shadow 0: no change
+                    if ((c.vmx.current.get(CR0_GUEST_HOST_MASK) & Cpu.CR0_TS) != 0) break; // host-owned TS with shadow 0: no change
                 }
                 c.cr0 &= ~Cpu.CR0_TS;
             }
@@ -240,8 +242,8 @@ final class SystemOps {
     /** RDMSR/WRMSR exit unless "use MSR bitmaps" is set and the bitmap bit is clear (SDM 26.1.3). */
     private boolean msrExits(int msr, boolean write) {
         var v = c.vmx.current;
-        if ((v.get(0x4002) & (1L << 28)) == 0) return true;
-        long base = v.get(0x2004) + (write ? 2048 : 0);
+        if ((v.get(PROC_BASED_CONTROLS) & (1L << 28)) == 0) return true;
+        long base = v.get(MSR_BITMAP) + (write ? 2048 : 0);
         long offset;
         if (msr >= 0 && msr <= 0x1FFF) offset = 0;
         else if (msr >= 0xC0000000 && msr <= 0xC0001FFF) offset = 1024;
@@ -252,11 +254,11 @@ final class SystemOps {
 
     /** I/O exits: "unconditional I/O exiting" or, with "use I/O bitmaps", any set bit of the accessed ports (26.1.3). */
     private boolean ioExits(int port, int size) {
-        long proc = c.vmx.current.get(0x4002);
+        long proc = c.vmx.current.get(PROC_BASED_CONTROLS);
         if ((proc & (1L << 25)) == 0) return (proc & (1L << 24)) != 0;
         for (int p = port; p < port + size; p++) {
             int q = p & 0xFFFF;
-            long bitmap = c.vmx.current.get(q < 0x8000 ? 0x2000 : 0x2002);
+            long bitmap = c.vmx.current.get(q < 0x8000 ? IO_BITMAP_A : IO_BITMAP_B);
             if ((c.mem.read8(bitmap + ((q & 0x7FFF) >>> 3)) & (1 << (q & 7))) != 0 || p > 0xFFFF) return true;
         }
         return false;
@@ -552,8 +554,8 @@ final class SystemOps {
     void iret(int osz) {
         c.nmiChain.iret();
         // guest IRET (docs/vmx-facts.md): NMI exiting = 0 unblocks NMIs; = 1 leaves them; with virtual NMIs it clears virtual-NMI blocking
-        if (c.vmx.nonRoot && (c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_NMI_EXITING) != 0) {
-            if ((c.vmx.current.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) {
+        if (c.vmx.nonRoot && (c.vmx.current.get(PIN_BASED_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.PIN_NMI_EXITING) != 0) {
+            if ((c.vmx.current.get(PIN_BASED_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) {
                 c.iretUnblockedNmi = c.vmx.virtualNmiBlocked;
                 c.vmx.virtualNmiBlocked = false;
             }

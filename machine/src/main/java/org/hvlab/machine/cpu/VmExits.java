@@ -1,5 +1,8 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
+import org.hvlab.machine.vmx.ExitReason;
 import org.hvlab.machine.vmx.Vmcs;
 import org.hvlab.machine.vmx.VmEntryChecks;
 
@@ -8,13 +11,8 @@ import org.hvlab.machine.vmx.VmEntryChecks;
  * 27.6 the VM-exit MSR-load list, 28.7 VMX aborts).
  */
 final class VmExits {
-    static final int EXIT_REASON = 0x4402, EXIT_QUALIFICATION = 0x6400;
-    static final int FAILED_ENTRY = 0x80000000, INVALID_GUEST_STATE = 33, MSR_LOADING = 34;
     static final int ABORT_EXIT_MSR_STORE = 1, ABORT_EXIT_MSR_LOAD = 4;
 
-    static final int EXCEPTION_OR_NMI = 0, TRIPLE_FAULT = 2, INIT_SIGNAL = 3, SIPI = 4, CPUID = 10, HLT = 12, INVLPG = 14, RDTSC = 16, VMCALL = 18,
-            IO = 30, RDMSR = 31, WRMSR = 32;
-    static final int INSN_LENGTH = 0x440C, EXIT_INTERRUPTION_INFO = 0x4404, EXIT_INTERRUPTION_ERROR = 0x4406;
 
     private VmExits() {}
 
@@ -27,20 +25,20 @@ final class VmExits {
         Vmcs v = c.vmx.current;
         if (c.trace != null) {
             c.trace.end(c.index, "vmx", "guest");
-            c.trace.instant(c.index, "vmx", "VM exit " + reason, String.format("rip=0x%x qualification=0x%x", c.rip, qualification));
+            c.trace.instant(c.index, "vmx", "VM exit " + ExitReason.describe(reason), String.format("rip=0x%x qualification=0x%x", c.rip, qualification));
         }
         c.vmx.exits++;
         VmEntry.saveGuestState(c, v);
         v.set(EXIT_REASON, reason);
         v.set(EXIT_QUALIFICATION, qualification);
-        v.set(INSN_LENGTH, insnLength);
+        v.set(EXIT_INSTRUCTION_LENGTH, insnLength);
         v.set(EXIT_INTERRUPTION_INFO, 0); // no event caused this exit (exception exits overwrite it)
-        v.set(0x4408, 0); // IDT-vectoring information: event delivery is not yet a source of exits
-        v.set(0x4016, v.get(0x4016) & ~0x80000000L); // every VM exit clears the valid bit (docs/vmx-facts.md)
+        v.set(IDT_VECTORING_INFO, 0); // IDT-vectoring information: event delivery is not yet a source of exits
+        v.set(ENTRY_INTERRUPTION_INFO, v.get(ENTRY_INTERRUPTION_INFO) & ~0x80000000L); // every VM exit clears the valid bit (docs/vmx-facts.md)
         // ... and stores IA32_EFER.LMA into the "IA-32e mode guest" entry control (SDM Vol.3C 27.2,
         // "updating VM-entry control fields"): a guest that switched modes is re-entered in its mode
-        long entryCtl = v.get(0x4012) & ~VmEntryChecks.ENTRY_IA32E_GUEST;
-        v.set(0x4012, entryCtl | ((c.efer & Cpu.EFER_LMA) != 0 ? VmEntryChecks.ENTRY_IA32E_GUEST : 0));
+        long entryCtl = v.get(ENTRY_CONTROLS) & ~VmEntryChecks.ENTRY_IA32E_GUEST;
+        v.set(ENTRY_CONTROLS, entryCtl | ((c.efer & Cpu.EFER_LMA) != 0 ? VmEntryChecks.ENTRY_IA32E_GUEST : 0));
         savePreemptionTimer(c, v, reason);
         c.vmx.nonRoot = false;
         c.vmx.mtfPending = false;
@@ -56,17 +54,15 @@ final class VmExits {
         loadExitMsrs(c, v);
     }
 
-    static final int MTF = 37, EPT_VIOLATION = 48, EPT_MISCONFIG = 49, PREEMPTION_TIMER = 52, XSETBV = 55;
-    static final int GUEST_PHYSICAL_ADDRESS = 0x2400, GUEST_LINEAR_ADDRESS = 0x640A, PREEMPTION_TIMER_VALUE = 0x482E;
 
     /** "Save VMX-preemption timer value" (exit control bit 22): the value the timer had counted down to (27.3.4). */
     private static void savePreemptionTimer(Cpu c, Vmcs v, int reason) {
-        if ((v.get(0x400C) & VmEntryChecks.EXIT_SAVE_PREEMPTION) == 0 || c.vmx.preemptionDeadline < 0) return;
+        if ((v.get(EXIT_CONTROLS) & VmEntryChecks.EXIT_SAVE_PREEMPTION) == 0 || c.vmx.preemptionDeadline < 0) return;
         // the changes of TSC bit X still to come before the deadline (which is a multiple of 2^X in TSC terms)
         int x = preemptionRate(c);
         long adjust = c.tsc() - c.instructions;
-        long left = reason == PREEMPTION_TIMER ? 0 : Math.max(0, ((c.vmx.preemptionDeadline + adjust) >> x) - (c.tsc() >> x));
-        v.set(PREEMPTION_TIMER_VALUE, left);
+        long left = reason == ExitReason.PREEMPTION_TIMER.code ? 0 : Math.max(0, ((c.vmx.preemptionDeadline + adjust) >> x) - (c.tsc() >> x));
+        v.set(VMX_PREEMPTION_TIMER_VALUE, left);
     }
 
     /** The timer counts down by 1 every 2^X TSC cycles, X = IA32_VMX_MISC[4:0] (SDM 25.5.1; one cycle per instruction here). */
@@ -84,7 +80,7 @@ final class VmExits {
         boolean violation = f.vector == CpuFault.EPT_VIOLATION;
         long q = violation ? f.qualification | (c.iretUnblockedNmi ? 1 << 12 : 0) : 0;
         long linear = c.m64 ? f.linear : f.linear & 0xFFFFFFFFL; // bits 63:32 clear outside 64-bit mode
-        exit(c, violation ? EPT_VIOLATION : EPT_MISCONFIG, q, 0);
+        exit(c, violation ? ExitReason.EPT_VIOLATION.code : ExitReason.EPT_MISCONFIGURATION.code, q, 0);
         v.set(GUEST_PHYSICAL_ADDRESS, f.address);
         if (violation && f.linear != -1) v.set(GUEST_LINEAR_ADDRESS, linear);
     }
@@ -100,7 +96,6 @@ final class VmExits {
         else exceptionExit(c, f);
     }
 
-    static final int EXTERNAL_INTERRUPT = 1, INTERRUPT_WINDOW = 7, NMI_WINDOW = 8;
     static final int EXIT_ACK_INTERRUPT = 1 << 15;
 
     /**
@@ -114,45 +109,45 @@ final class VmExits {
         long pin = c.vmx.pin, proc = c.vmx.proc;
         boolean virtualNmis = (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
         boolean movss = (blocking & Cpu.BLOCK_MOVSS) != 0, sti = (blocking & Cpu.BLOCK_STI) != 0;
-        if (c.activity == Cpu.WAIT_SIPI) return false; // only SIPI leaves wait-for-SIPI
-        // MTF (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
-        // "monitor trap flag": an MTF exit is pending after an instruction, or after an event
+        if (c.activity == Cpu.WAIT_SIPI) return false; // only ExitReason.SIPI.code leaves wait-for-ExitReason.SIPI.code
+        // ExitReason.MONITOR_TRAP_FLAG.code (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
+        // "monitor trap flag": an ExitReason.MONITOR_TRAP_FLAG.code exit is pending after an instruction, or after an event
         // delivered before one (SDM Vol.3C 25.5.2); both count in instructions + deliveries
         boolean stepped = (c.vmx.proc & VmxOps.PROC_MONITOR_TRAP_FLAG) != 0 && c.instructions + c.deliveries != c.vmx.mtfMark;
         if (c.vmx.mtfPending || stepped) {
             c.vmx.mtfPending = false;
-            exit(c, MTF, 0, 0);
+            exit(c, ExitReason.MONITOR_TRAP_FLAG.code, 0, 0);
             return true;
         }
         if (c.vmx.preemptionDeadline >= 0 && (c.instructions >= c.vmx.preemptionDeadline || c.activity == Cpu.HLT)) {
-            // in HLT the timer keeps counting while nothing else happens: it expires (time is instructions here)
-            exit(c, PREEMPTION_TIMER, 0, 0);
+            // in ExitReason.HLT.code the timer keeps counting while nothing else happens: it expires (time is instructions here)
+            exit(c, ExitReason.PREEMPTION_TIMER.code, 0, 0);
             return true;
         }
         // NMI window: no virtual-NMI blocking, no MOV-SS blocking, STI blocking as the profile says
         boolean stiBlocksWindow = sti && "wait".equals(c.profile.choice("nmi-window-under-sti"));
         if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && virtualNmis && !c.vmx.virtualNmiBlocked && !movss && !stiBlocksWindow) {
-            exit(c, NMI_WINDOW, 0, 0);
+            exit(c, ExitReason.NMI_WINDOW.code, 0, 0);
             return true;
         }
         if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c) && !movss) {
             c.nmiPending = false;
             c.nmiLedger.nmiExits++;
-            // from HLT: RIP is already after the HLT and the activity state HLT is saved (real hardware)
-            exit(c, EXCEPTION_OR_NMI, 0, 0);
+            // from ExitReason.HLT.code: RIP is already after the ExitReason.HLT.code and the activity state ExitReason.HLT.code is saved (real hardware)
+            exit(c, ExitReason.EXCEPTION_OR_NMI.code, 0, 0);
             v.set(EXIT_INTERRUPTION_INFO, 0x80000202L);
             c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
             return true;
         }
         if ((proc & PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
-            exit(c, INTERRUPT_WINDOW, 0, 0);
+            exit(c, ExitReason.INTERRUPT_WINDOW.code, 0, 0);
             return true;
         }
         // with external-interrupt exiting, RFLAGS.IF does not block; STI and MOV SS still do
         if ((pin & 1) != 0 && blocking == 0 && c.apic.hasPendingInterrupt()) {
-            boolean ack = (v.get(0x400C) & EXIT_ACK_INTERRUPT) != 0;
+            boolean ack = (v.get(EXIT_CONTROLS) & EXIT_ACK_INTERRUPT) != 0;
             int vector = ack ? c.apic.acknowledge() : -1;
-            exit(c, EXTERNAL_INTERRUPT, 0, 0);
+            exit(c, ExitReason.EXTERNAL_INTERRUPT.code, 0, 0);
             v.set(EXIT_INTERRUPTION_INFO, ack ? 0x80000000L | vector : 0);
             return true;
         }
@@ -161,7 +156,7 @@ final class VmExits {
 
     /**
      * Whether the guest's controls make a later boundary exit without any new event: window
-     * exits (the guest's own STI, POPF or IRET can open the window), MTF, preemption timer.
+     * exits (the guest's own STI, POPF or IRET can open the window), ExitReason.MONITOR_TRAP_FLAG.code, preemption timer.
      * Otherwise the boundary is checked again only when an event arrives (Cpu.kick).
      */
     static boolean watchesBoundaries(Cpu c) {
@@ -184,13 +179,13 @@ final class VmExits {
         return c.nmiBlocked && !c.nmiExitIgnoresGuestBlocking;
     }
 
-    /** Whether a halted guest has something that ends its HLT by a VM exit (for the scheduler). */
+    /** Whether a halted guest has something that ends its ExitReason.HLT.code by a VM exit (for the scheduler). */
     static boolean wakesHalted(Cpu c) {
         long pin = c.vmx.pin, proc = c.vmx.proc;
         if (c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0) return true;
         if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
         if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c)) return true;
-        // interrupt-window exits wake HLT too (SDM Vol.3C 25.2); in HLT there is no STI/MOV-SS blocking
+        // interrupt-window exits wake ExitReason.HLT.code too (SDM Vol.3C 25.2); in ExitReason.HLT.code there is no STI/MOV-SS blocking
         if ((proc & PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0) return true;
         return (pin & 1) != 0 && c.apic.hasPendingInterrupt();
     }
@@ -198,9 +193,9 @@ final class VmExits {
     /** The exception bitmap decides; for #PF the error-code mask/match selects the bit or its inverse (SDM Vol.3C 25.6.3). */
     static boolean exceptionExits(Cpu c, CpuFault f) {
         Vmcs v = c.vmx.current;
-        boolean bit = (v.get(0x4004) & (1L << f.vector)) != 0;
+        boolean bit = (v.get(EXCEPTION_BITMAP) & (1L << f.vector)) != 0;
         if (f.vector == CpuFault.PF) {
-            boolean match = (f.error & v.get(0x4006)) == v.get(0x4008);
+            boolean match = (f.error & v.get(PF_ERROR_CODE_MASK)) == v.get(PF_ERROR_CODE_MATCH);
             return match == bit;
         }
         return bit;
@@ -211,9 +206,9 @@ final class VmExits {
         Vmcs v = c.vmx.current;
         long info = 0x80000000L | (3 << 8) | f.vector | (f.hasError ? 0x800 : 0)
                 | (c.iretUnblockedNmi ? 0x1000 : 0); // bit 12: the faulting IRET had unblocked NMIs (27.2.3)
-        exit(c, EXCEPTION_OR_NMI, f.vector == CpuFault.PF ? f.address : 0, 0);
+        exit(c, ExitReason.EXCEPTION_OR_NMI.code, f.vector == CpuFault.PF ? f.address : 0, 0);
         v.set(EXIT_INTERRUPTION_INFO, info);
-        v.set(EXIT_INTERRUPTION_ERROR, f.error & 0xFFFFFFFFL);
+        v.set(EXIT_INTERRUPTION_ERROR_CODE, f.error & 0xFFFFFFFFL);
     }
 
     /** A fault exit (exception or EPT) while delivering another event: IDT-vectoring information and error code (27.2.4). */
@@ -222,14 +217,14 @@ final class VmExits {
         boolean software = type == Interrupts.SW_INTERRUPT || type == Interrupts.SW_EXCEPTION || type == Interrupts.PRIV_SW_EXCEPTION;
         c.iretUnblockedNmi = false; // bit 12 is undefined when IDT-vectoring information is valid; report 0
         faultExit(c, f);
-        v.set(0x4408, 0x80000000L | ((long) type << 8) | vector | (hasErr ? 0x800 : 0));
-        v.set(0x440A, err & 0xFFFFFFFFL);
-        if (software) v.set(INSN_LENGTH, length);
+        v.set(IDT_VECTORING_INFO, 0x80000000L | ((long) type << 8) | vector | (hasErr ? 0x800 : 0));
+        v.set(IDT_VECTORING_ERROR_CODE, err & 0xFFFFFFFFL);
+        if (software) v.set(EXIT_INSTRUCTION_LENGTH, length);
     }
 
     /** 27.4: the VM-exit MSR-store list; a failure is a VMX abort with indicator 1. */
     static boolean storeExitMsrs(Cpu c, Vmcs v) {
-        long count = v.get(0x400E), addr = v.get(0x2006);
+        long count = v.get(EXIT_MSR_STORE_COUNT), addr = v.get(EXIT_MSR_STORE_ADDRESS);
         for (long i = 0; i < count; i++) {
             long e = addr + 16 * i;
             int index = c.mem.read32(e);
@@ -251,7 +246,7 @@ final class VmExits {
      */
     static void failedEntry(Cpu c, Vmcs v, int basicReason, long qualification) {
         c.vmx.exits++;
-        v.set(EXIT_REASON, FAILED_ENTRY | basicReason);
+        v.set(EXIT_REASON, ExitReason.FAILED_ENTRY | basicReason);
         v.set(EXIT_QUALIFICATION, qualification);
         loadHostState(c, v);
         c.flushTlb(); // host CR3 was reloaded; invalidating more than required is always allowed
@@ -260,40 +255,40 @@ final class VmExits {
 
     /** SDM 27.5.1-27.5.3: control registers, MSRs, segments, descriptor tables, RIP, RSP, RFLAGS. */
     static void loadHostState(Cpu c, Vmcs v) {
-        long exitCtl = v.get(0x400C);
+        long exitCtl = v.get(EXIT_CONTROLS);
         boolean host64 = (exitCtl & VmEntryChecks.EXIT_HOST_64) != 0;
-        c.cr0 = v.get(0x6C00) | Cpu.CR0_ET;
-        c.cr3 = v.get(0x6C02);
-        c.cr4 = v.get(0x6C04);
+        c.cr0 = v.get(HOST_CR0) | Cpu.CR0_ET;
+        c.cr3 = v.get(HOST_CR3);
+        c.cr4 = v.get(HOST_CR4);
         c.dr[7] = 0x400;
-        c.msrs.sysenterCs = v.get(0x4C00);
-        c.msrs.sysenterEsp = v.get(0x6C10);
-        c.msrs.sysenterEip = v.get(0x6C12);
-        if ((exitCtl & VmEntryChecks.EXIT_LOAD_PAT) != 0) c.msrs.pat = v.get(0x2C00);
+        c.msrs.sysenterCs = v.get(HOST_SYSENTER_CS);
+        c.msrs.sysenterEsp = v.get(HOST_SYSENTER_ESP);
+        c.msrs.sysenterEip = v.get(HOST_SYSENTER_EIP);
+        if ((exitCtl & VmEntryChecks.EXIT_LOAD_PAT) != 0) c.msrs.pat = v.get(HOST_PAT);
         if ((exitCtl & VmEntryChecks.EXIT_LOAD_EFER) != 0) {
-            c.efer = v.get(0x2C02);
+            c.efer = v.get(HOST_EFER);
         } else {
             c.efer = host64 ? c.efer | Cpu.EFER_LMA | Cpu.EFER_LME : c.efer & ~(Cpu.EFER_LMA | Cpu.EFER_LME);
         }
         // CS: a flat code segment; the other selectors with flat data attributes (27.5.2)
-        c.seg[Segment.CS].set((int) v.get(0x0C02), 0, 0xFFFFFFFFL, host64 ? 0xA09B : 0xC09B);
+        c.seg[Segment.CS].set((int) v.get(HOST_CS_SELECTOR), 0, 0xFFFFFFFFL, host64 ? 0xA09B : 0xC09B);
         int[] data = {Segment.ES, Segment.SS, Segment.DS, Segment.FS, Segment.GS};
-        int[] enc = {0x0C00, 0x0C04, 0x0C06, 0x0C08, 0x0C0A};
+        int[] enc = {HOST_ES_SELECTOR, HOST_SS_SELECTOR, HOST_DS_SELECTOR, HOST_FS_SELECTOR, HOST_GS_SELECTOR};
         for (int i = 0; i < data.length; i++) {
             int sel = (int) v.get(enc[i]);
             boolean unusable = sel == 0 && data[i] != Segment.SS;
             c.seg[data[i]].set(sel, 0, 0xFFFFFFFFL, unusable ? Segment.UNUSABLE : 0xC093);
         }
-        c.seg[Segment.FS].base = v.get(0x6C06);
-        c.seg[Segment.GS].base = v.get(0x6C08);
-        c.tr.set((int) v.get(0x0C0C), v.get(0x6C0A), 0x67, 0x8B);
+        c.seg[Segment.FS].base = v.get(HOST_FS_BASE);
+        c.seg[Segment.GS].base = v.get(HOST_GS_BASE);
+        c.tr.set((int) v.get(HOST_TR_SELECTOR), v.get(HOST_TR_BASE), 0x67, 0x8B);
         c.ldtr.set(0, 0, 0, Segment.UNUSABLE);
-        c.gdtrBase = v.get(0x6C0C);
+        c.gdtrBase = v.get(HOST_GDTR_BASE);
         c.gdtrLimit = 0xFFFF;
-        c.idtrBase = v.get(0x6C0E);
+        c.idtrBase = v.get(HOST_IDTR_BASE);
         c.idtrLimit = 0xFFFF;
-        c.r[Cpu.RSP] = v.get(0x6C14);
-        c.nrip = v.get(0x6C16); // instruction exits: the run loop moves RIP to nrip
+        c.r[Cpu.RSP] = v.get(HOST_RSP);
+        c.nrip = v.get(HOST_RIP); // instruction exits: the run loop moves RIP to nrip
         c.rip = c.nrip;          // exits on the fault and event paths
         c.fl.setAll(2);
         c.cpl = 0;
@@ -303,7 +298,7 @@ final class VmExits {
 
     /** SDM 27.6 with the failure rules of docs/vmx-facts.md "MSR load/store lists"; a failure is a VMX abort. */
     static void loadExitMsrs(Cpu c, Vmcs v) {
-        long count = v.get(0x4010), addr = v.get(0x2008);
+        long count = v.get(EXIT_MSR_LOAD_COUNT), addr = v.get(EXIT_MSR_LOAD_ADDRESS);
         for (long i = 0; i < count; i++) {
             long e = addr + 16 * i;
             int index = c.mem.read32(e);

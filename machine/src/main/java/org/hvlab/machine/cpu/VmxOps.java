@@ -1,7 +1,10 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.hvlab.machine.cpu.LazyFlags.*;
 
+import org.hvlab.machine.vmx.ExitReason;
 import org.hvlab.machine.vmx.CpuProfile;
 import org.hvlab.machine.vmx.Vmcs;
 import org.hvlab.machine.vmx.VmcsField;
@@ -20,7 +23,6 @@ final class VmxOps {
             VMPTRLD_BAD_ADDRESS = 9, VMPTRLD_VMXON_POINTER = 10, VMPTRLD_BAD_REVISION = 11,
             UNSUPPORTED_FIELD = 12, VMWRITE_READ_ONLY = 13, VMXON_IN_ROOT = 15,
             VMLAUNCH_NONCLEAR = 4, VMRESUME_NONLAUNCHED = 5, ENTRY_AFTER_MOV_SS = 26, INVALID_INV_OPERAND = 28;
-    static final int VM_INSTRUCTION_ERROR = 0x4400;
 
     private final Cpu c;
     private final Interpreter it;
@@ -89,29 +91,29 @@ final class VmxOps {
         if (e == 0) e = org.hvlab.machine.vmx.VmEntryChecks.hostState(v, c.profile, width, c.longModeActive());
         if (e != 0) { vmfail(e); return; }
         int q = org.hvlab.machine.vmx.GuestStateChecks.check(v, c.profile, width);
-        long link = v.get(0x2800);
+        long link = v.get(VMCS_LINK_POINTER);
         if (q == org.hvlab.machine.vmx.GuestStateChecks.OK && link != -1L) {
             // the VMCS the link pointer names: our revision, shadow bit = "VMCS shadowing" (26.3.1.5)
             int rev = c.mem.read32(link);
-            long proc = v.get(0x4002);
-            boolean shadowing = (proc & (1L << 31)) != 0 && (v.get(0x401E) & (1 << 14)) != 0;
+            long proc = v.get(PROC_BASED_CONTROLS);
+            boolean shadowing = (proc & (1L << 31)) != 0 && (v.get(PROC_BASED_CONTROLS2) & (1 << 14)) != 0;
             if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0) != shadowing) q = org.hvlab.machine.vmx.GuestStateChecks.QUAL_LINK_POINTER;
         }
         if (q == org.hvlab.machine.vmx.GuestStateChecks.OK && !pdptesValid(v)) q = QUAL_PDPTE;
         if (q != org.hvlab.machine.vmx.GuestStateChecks.OK) {
-            VmExits.failedEntry(c, v, VmExits.INVALID_GUEST_STATE, q);
+            VmExits.failedEntry(c, v, org.hvlab.machine.vmx.ExitReason.ENTRY_FAILURE_GUEST_STATE.code, q);
             return;
         }
-        long info = v.get(0x4016);
+        long info = v.get(ENTRY_INTERRUPTION_INFO);
         c.vmx.cacheControls(v);
         VmEntry.loadGuestState(c, v);
         // 26.4: the VM-entry MSR-load list, in order, after guest state is loaded (so an EFER
         // entry sees the guest's EFER.LMA); a failing entry leaves the earlier ones loaded
-        long count = v.get(0x4014), addr = v.get(0x200A);
+        long count = v.get(ENTRY_MSR_LOAD_COUNT), addr = v.get(ENTRY_MSR_LOAD_ADDRESS);
         for (long i = 0; i < count; i++) {
             long ent = addr + 16 * i;
             if (!VmExits.msrListEntryLoads(c, c.mem.read32(ent), c.mem.read32(ent + 4), c.mem.read64(ent + 8), i)) {
-                VmExits.failedEntry(c, v, VmExits.MSR_LOADING, i + 1);
+                VmExits.failedEntry(c, v, org.hvlab.machine.vmx.ExitReason.ENTRY_FAILURE_MSR_LOADING.code, i + 1);
                 return;
             }
         }
@@ -127,7 +129,7 @@ final class VmxOps {
         if ((c.vmx.pin & org.hvlab.machine.vmx.VmEntryChecks.PIN_PREEMPTION_TIMER) != 0) {
             int x = VmExits.preemptionRate(c);
             long tscAtEntry = c.tsc() + 1;
-            c.vmx.preemptionDeadline = c.instructions + 1 + ((v.get(VmExits.PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << x)
+            c.vmx.preemptionDeadline = c.instructions + 1 + ((v.get(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << x)
                     - (tscAtEntry & ((1L << x) - 1));
         } else {
             c.vmx.preemptionDeadline = -1;
@@ -153,15 +155,15 @@ final class VmxOps {
      * VMCS PDPTE fields with EPT. Failure is a failed entry with qualification 2.
      */
     private boolean pdptesValid(Vmcs v) {
-        long cr0 = v.get(0x6800), cr4 = v.get(0x6804);
-        boolean ia32e = (v.get(0x4012) & org.hvlab.machine.vmx.VmEntryChecks.ENTRY_IA32E_GUEST) != 0;
+        long cr0 = v.get(GUEST_CR0), cr4 = v.get(GUEST_CR4);
+        boolean ia32e = (v.get(ENTRY_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.ENTRY_IA32E_GUEST) != 0;
         if ((cr0 & Cpu.CR0_PG) == 0 || (cr4 & Cpu.CR4_PAE) == 0 || ia32e) return true;
-        long proc = v.get(0x4002);
+        long proc = v.get(PROC_BASED_CONTROLS);
         boolean ept = (proc & org.hvlab.machine.vmx.VmEntryChecks.PROC_SECONDARY) != 0
-                && (v.get(0x401E) & org.hvlab.machine.vmx.VmEntryChecks.PROC2_EPT) != 0;
+                && (v.get(PROC_BASED_CONTROLS2) & org.hvlab.machine.vmx.VmEntryChecks.PROC2_EPT) != 0;
         long rsvd = (((1L << 52) - 1) & ~((1L << Cpuid.MAXPHYADDR) - 1)) | 0xFFF0_0000_0000_0000L | 0x1E6;
         for (int i = 0; i < 4; i++) {
-            long pdpte = ept ? v.get(0x280A + 2 * i) : c.mem.read64((v.get(0x6802) & 0xFFFFFFE0L) + 8L * i);
+            long pdpte = ept ? v.get(GUEST_PDPTE0 + 2 * i) : c.mem.read64((v.get(GUEST_CR3) & 0xFFFFFFE0L) + 8L * i);
             if ((pdpte & 1) != 0 && (pdpte & rsvd) != 0) return false;
         }
         return true;
@@ -183,13 +185,13 @@ final class VmxOps {
     private void inject(Vmcs v, long info) {
         int vector = (int) info & 0xFF, type = (int) (info >>> 8) & 7;
         if (type == Interrupts.NMI) {
-            if ((v.get(0x4000) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) c.vmx.virtualNmiBlocked = true;
+            if ((v.get(PIN_BASED_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) c.vmx.virtualNmiBlocked = true;
             else c.nmiBlocked = true;
         }
         c.rip = c.nrip;
         c.shadow = 0; // the injected event is delivered; blocking by STI/MOV SS does not survive it
         long rip = c.rip, rsp = c.r[Cpu.RSP];
-        c.ints.deliverInjected(vector, type, (info & 0x800) != 0, (int) v.get(0x4018), c.rip, v.get(0x401A));
+        c.ints.deliverInjected(vector, type, (info & 0x800) != 0, (int) v.get(ENTRY_EXCEPTION_ERROR_CODE), c.rip, v.get(ENTRY_INSTRUCTION_LENGTH));
         if (type == Interrupts.NMI && c.vmx.nonRoot) c.nmiDelivered(rip, rsp, true);
         c.nrip = c.rip;
     }
@@ -257,16 +259,16 @@ final class VmxOps {
     /** Basic exit reasons of the VMX instructions in VMX non-root operation (docs/vmx-facts.md "Numbers"). */
     private static int exitReason(int sub, Insn in) {
         return switch (sub) {
-            case 0xC1 -> 18;
-            case 0xC2 -> 20;
-            case 0xC3 -> 24;
-            case 0xC4 -> 26;
-            case 0x0F78 -> 23;
-            case 0x0F79 -> 25;
-            case 0x0FC706 -> (in.prefixes & Insn.P_OSIZE) != 0 ? 19 : (in.prefixes & Insn.P_REP) != 0 ? 27 : 21;
-            case 0x0FC707 -> 22;
-            case 0x0F3880 -> 50;
-            default -> 53;
+            case 0xC1 -> ExitReason.VMCALL.code;
+            case 0xC2 -> ExitReason.VMLAUNCH.code;
+            case 0xC3 -> ExitReason.VMRESUME.code;
+            case 0xC4 -> ExitReason.VMXOFF.code;
+            case 0x0F78 -> ExitReason.VMREAD.code;
+            case 0x0F79 -> ExitReason.VMWRITE.code;
+            case 0x0FC706 -> ((in.prefixes & Insn.P_OSIZE) != 0 ? ExitReason.VMCLEAR : (in.prefixes & Insn.P_REP) != 0 ? ExitReason.VMXON : ExitReason.VMPTRLD).code;
+            case 0x0FC707 -> ExitReason.VMPTRST.code;
+            case 0x0F3880 -> ExitReason.INVEPT.code;
+            default -> ExitReason.INVVPID.code;
         };
     }
 
@@ -362,13 +364,13 @@ final class VmxOps {
         if ((c.fl.bits & VM) != 0 || (c.longModeActive() && !c.m64)) return false; // #UD first: let the exit path decide
         long enc = c.reg(in.reg, in.osz);
         if ((enc >>> 15) != 0) return false;
-        long bitmap = c.vmx.current.get(in.sub == 0x0F78 ? 0x2026 : 0x2028);
+        long bitmap = c.vmx.current.get(in.sub == 0x0F78 ? VMREAD_BITMAP_ADDRESS : VMWRITE_BITMAP_ADDRESS);
         return (c.mem.read8(bitmap + (enc >>> 3)) & (1 << (enc & 7))) == 0;
     }
 
     private void shadowAccess(Insn in) {
         if (c.cpl > 0) throw CpuFault.gp0();
-        long link = c.vmx.current.get(0x2800);
+        long link = c.vmx.current.get(VMCS_LINK_POINTER);
         if (link == -1L) { vmfailInvalid(); return; }
         Vmcs shadow = c.vmx.linked(c.mem, link);
         if (in.sub == 0x0F78) vmread(in, shadow);

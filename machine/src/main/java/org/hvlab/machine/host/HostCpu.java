@@ -1,5 +1,7 @@
 package org.hvlab.machine.host;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -284,9 +286,9 @@ public final class HostCpu {
             inGuest = false;
         }
         long[] v = readOut;
-        hw.vmread(0x4402, v);
+        hw.vmread(EXIT_REASON, v);
         int reason = (int) v[0];
-        hw.vmread(0x6400, v);
+        hw.vmread(EXIT_QUALIFICATION, v);
         return new VmEntryResult(VmxResult.SUCCEED, reason, v[0]);
     }
 

@@ -1,5 +1,7 @@
 package org.hvlab.machine.vmx;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 /**
  * Checks of the guest-state area that make VM entry fail with exit reason 33 (SDM Vol.3C
  * 26.3.1; docs/vmx-facts.md). Returns {@link #OK} or the exit qualification: 0 for most failures,
@@ -27,18 +29,18 @@ public final class GuestStateChecks {
 
     /** 26.3.1.2 for a guest that is not in virtual-8086 mode. */
     static boolean segmentsValid(Vmcs v, boolean ia32e, boolean unrestricted, long cr0) {
-        int csSel = (int) v.get(0x0802), ssSel = (int) v.get(0x0804);
-        long csAr = v.get(0x4816), ssAr = v.get(0x4818);
-        long trAr = v.get(0x4822), ldtrAr = v.get(0x4820);
+        int csSel = (int) v.get(GUEST_CS_SELECTOR), ssSel = (int) v.get(GUEST_SS_SELECTOR);
+        long csAr = v.get(GUEST_CS_ACCESS_RIGHTS), ssAr = v.get(GUEST_SS_ACCESS_RIGHTS);
+        long trAr = v.get(GUEST_TR_ACCESS_RIGHTS), ldtrAr = v.get(GUEST_LDTR_ACCESS_RIGHTS);
         // selectors
-        if ((v.get(0x080E) & 4) != 0) return false;
-        if ((ldtrAr & UNUSABLE) == 0 && (v.get(0x080C) & 4) != 0) return false;
+        if ((v.get(GUEST_TR_SELECTOR) & 4) != 0) return false;
+        if ((ldtrAr & UNUSABLE) == 0 && (v.get(GUEST_LDTR_SELECTOR) & 4) != 0) return false;
         if (!unrestricted && (ssSel & 3) != (csSel & 3)) return false;
         // bases
-        for (int enc : new int[] {0x6814, 0x680E, 0x6810}) if (!VmEntryChecks.canonical(v.get(enc))) return false;
-        if ((ldtrAr & UNUSABLE) == 0 && !VmEntryChecks.canonical(v.get(0x6812))) return false;
-        if ((v.get(0x6808) >>> 32) != 0) return false;
-        int[][] data = {{0x4818, 0x680A}, {0x481A, 0x680C}, {0x4814, 0x6806}};
+        for (int enc : new int[] {GUEST_TR_BASE, GUEST_FS_BASE, GUEST_GS_BASE}) if (!VmEntryChecks.canonical(v.get(enc))) return false;
+        if ((ldtrAr & UNUSABLE) == 0 && !VmEntryChecks.canonical(v.get(GUEST_LDTR_BASE))) return false;
+        if ((v.get(GUEST_CS_BASE) >>> 32) != 0) return false;
+        int[][] data = {{GUEST_SS_ACCESS_RIGHTS, GUEST_SS_BASE}, {GUEST_DS_ACCESS_RIGHTS, GUEST_DS_BASE}, {GUEST_ES_ACCESS_RIGHTS, GUEST_ES_BASE}};
         for (int[] d : data) if ((v.get(d[0]) & UNUSABLE) == 0 && (v.get(d[1]) >>> 32) != 0) return false;
         // CS
         int csType = (int) csAr & 0xF;
@@ -49,17 +51,17 @@ public final class GuestStateChecks {
         if ((csType == 13 || csType == 15) && csDpl > ssDpl) return false;
         if (csType == 3 && csDpl != 0) return false;
         if (ia32e && (csAr & (1 << 13)) != 0 && (csAr & (1 << 14)) != 0) return false; // L and D/B
-        if (!granularityOk(v.get(0x4802), csAr)) return false;
+        if (!granularityOk(v.get(GUEST_CS_LIMIT), csAr)) return false;
         // SS
         if ((ssAr & UNUSABLE) == 0) {
             int t = (int) ssAr & 0xF;
             if ((t != 3 && t != 7) || (ssAr & 0x10) == 0 || (ssAr & 0x80) == 0 || (ssAr & 0xF00) != 0 || (ssAr & 0xFFFE0000L) != 0) return false;
-            if (!granularityOk(v.get(0x4804), ssAr)) return false;
+            if (!granularityOk(v.get(GUEST_SS_LIMIT), ssAr)) return false;
         }
         if (!unrestricted && ssDpl != (ssSel & 3)) return false;
         if ((cr0 & 1) == 0 && ssDpl != 0) return false;
         // DS, ES, FS, GS
-        int[][] others = {{0x4814, 0x4800, 0x0800}, {0x481A, 0x4806, 0x0806}, {0x481C, 0x4808, 0x0808}, {0x481E, 0x480A, 0x080A}};
+        int[][] others = {{GUEST_ES_ACCESS_RIGHTS, GUEST_ES_LIMIT, GUEST_ES_SELECTOR}, {GUEST_DS_ACCESS_RIGHTS, GUEST_DS_LIMIT, GUEST_DS_SELECTOR}, {GUEST_FS_ACCESS_RIGHTS, GUEST_FS_LIMIT, GUEST_FS_SELECTOR}, {GUEST_GS_ACCESS_RIGHTS, GUEST_GS_LIMIT, GUEST_GS_SELECTOR}};
         for (int[] o : others) {
             long ar = v.get(o[0]);
             if ((ar & UNUSABLE) != 0) continue;
@@ -73,58 +75,58 @@ public final class GuestStateChecks {
         int trType = (int) trAr & 0xF;
         if (ia32e ? trType != 11 : (trType != 3 && trType != 11)) return false;
         if ((trAr & 0x10) != 0 || (trAr & 0x80) == 0 || (trAr & 0xF00) != 0 || (trAr & 0xFFFE0000L) != 0) return false;
-        if (!granularityOk(v.get(0x480E), trAr)) return false;
+        if (!granularityOk(v.get(GUEST_TR_LIMIT), trAr)) return false;
         // LDTR, if usable
         if ((ldtrAr & UNUSABLE) == 0) {
             if ((ldtrAr & 0xF) != 2 || (ldtrAr & 0x10) != 0 || (ldtrAr & 0x80) == 0 || (ldtrAr & 0xF00) != 0 || (ldtrAr & 0xFFFE0000L) != 0) return false;
-            if (!granularityOk(v.get(0x480C), ldtrAr)) return false;
+            if (!granularityOk(v.get(GUEST_LDTR_LIMIT), ldtrAr)) return false;
         }
         return true;
     }
 
     public static int check(Vmcs v, CpuProfile p, int physWidth) {
-        long entry = v.get(0x4012), pin = v.get(0x4000), proc = v.get(0x4002);
-        long proc2 = (proc & VmEntryChecks.PROC_SECONDARY) != 0 ? v.get(0x401E) : 0;
+        long entry = v.get(ENTRY_CONTROLS), pin = v.get(PIN_BASED_CONTROLS), proc = v.get(PROC_BASED_CONTROLS);
+        long proc2 = (proc & VmEntryChecks.PROC_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
         boolean unrestricted = (proc2 & VmEntryChecks.PROC2_UNRESTRICTED) != 0;
         boolean ia32e = (entry & VmEntryChecks.ENTRY_IA32E_GUEST) != 0;
-        long cr0 = v.get(0x6800), cr4 = v.get(0x6804), cr3 = v.get(0x6802);
+        long cr0 = v.get(GUEST_CR0), cr4 = v.get(GUEST_CR4), cr3 = v.get(GUEST_CR3);
         // 26.3.1.1 control registers, debug registers, MSRs
         long fixed0 = p.vmx(CpuProfile.IA32_VMX_CR0_FIXED0);
         if (unrestricted) fixed0 &= ~0x80000001L; // PE and PG may be 0 with "unrestricted guest"
         if (!VmEntryChecks.allowed(cr0, (p.vmx(CpuProfile.IA32_VMX_CR0_FIXED1) << 32) | fixed0) || (cr0 >>> 32) != 0) return QUAL_DEFAULT;
         if ((cr0 & 0x80000000L) != 0 && (cr0 & 1) == 0) return QUAL_DEFAULT; // PG without PE
         if (!VmEntryChecks.allowed(cr4, (p.vmx(CpuProfile.IA32_VMX_CR4_FIXED1) << 32) | p.vmx(CpuProfile.IA32_VMX_CR4_FIXED0)) || (cr4 >>> 32) != 0) return QUAL_DEFAULT;
-        if ((entry & ENTRY_LOAD_DEBUG) != 0 && (v.get(0x681A) >>> 32) != 0) return QUAL_DEFAULT; // DR7 bits 63:32
+        if ((entry & ENTRY_LOAD_DEBUG) != 0 && (v.get(GUEST_DR7) >>> 32) != 0) return QUAL_DEFAULT; // DR7 bits 63:32
         if (ia32e && ((cr0 & 0x80000000L) == 0 || (cr4 & 0x20) == 0)) return QUAL_DEFAULT;
         if (!ia32e && (cr4 & (1 << 17)) != 0) return QUAL_DEFAULT; // CR4.PCIDE
         if (VmEntryChecks.tooWide(cr3, physWidth) != 0) return QUAL_DEFAULT;
-        if (!VmEntryChecks.canonical(v.get(0x6824)) || !VmEntryChecks.canonical(v.get(0x6826))) return QUAL_DEFAULT;
+        if (!VmEntryChecks.canonical(v.get(GUEST_SYSENTER_ESP)) || !VmEntryChecks.canonical(v.get(GUEST_SYSENTER_EIP))) return QUAL_DEFAULT;
         if ((entry & ENTRY_LOAD_EFER) != 0) {
-            long efer = v.get(0x2806);
+            long efer = v.get(GUEST_EFER);
             if ((efer & ~0xD01L) != 0) return QUAL_DEFAULT;
             if (((efer & (1 << 10)) != 0) != ia32e) return QUAL_DEFAULT;
             if ((cr0 & 0x80000000L) != 0 && ((efer & (1 << 8)) != 0) != ia32e) return QUAL_DEFAULT;
         }
         if (!segmentsValid(v, ia32e, unrestricted, cr0)) return QUAL_DEFAULT;
         // 26.3.1.3 GDTR and IDTR
-        if (!VmEntryChecks.canonical(v.get(0x6816)) || !VmEntryChecks.canonical(v.get(0x6818))) return QUAL_DEFAULT;
-        if ((v.get(0x4810) >>> 16) != 0 || (v.get(0x4812) >>> 16) != 0) return QUAL_DEFAULT;
+        if (!VmEntryChecks.canonical(v.get(GUEST_GDTR_BASE)) || !VmEntryChecks.canonical(v.get(GUEST_IDTR_BASE))) return QUAL_DEFAULT;
+        if ((v.get(GUEST_GDTR_LIMIT) >>> 16) != 0 || (v.get(GUEST_IDTR_LIMIT) >>> 16) != 0) return QUAL_DEFAULT;
         // 26.3.1.4 RIP and RFLAGS
-        boolean csL = (v.get(0x4816) & (1 << 13)) != 0;
-        long rip = v.get(0x681E), rflags = v.get(0x6820);
+        boolean csL = (v.get(GUEST_CS_ACCESS_RIGHTS) & (1 << 13)) != 0;
+        long rip = v.get(GUEST_RIP), rflags = v.get(GUEST_RFLAGS);
         if ((!ia32e || !csL) && (rip >>> 32) != 0) return QUAL_DEFAULT;
         if (ia32e && csL && !VmEntryChecks.canonical(rip)) return QUAL_DEFAULT;
         if ((rflags & ~0x3F7FD7L) != 0 || (rflags & 2) == 0) return QUAL_DEFAULT; // reserved bits 63:22, 15, 5, 3; bit 1 set
         if ((ia32e || (cr0 & 1) == 0) && (rflags & (1 << 17)) != 0) return QUAL_DEFAULT; // VM
-        long info = v.get(0x4016);
+        long info = v.get(ENTRY_INTERRUPTION_INFO);
         boolean inject = (info & 0x80000000L) != 0;
         int type = (int) (info >>> 8) & 7, vector = (int) info & 0xFF;
         if (inject && type == 0 && (rflags & 0x200) == 0) return QUAL_DEFAULT; // external interrupt needs IF
         // 26.3.1.5 non-register state
-        long activity = v.get(0x4826), intr = v.get(0x4824);
+        long activity = v.get(GUEST_ACTIVITY_STATE), intr = v.get(GUEST_INTERRUPTIBILITY);
         long misc = p.vmx(CpuProfile.IA32_VMX_MISC);
         if (activity > 3 || (activity > 0 && (misc & (1L << (5 + activity))) == 0)) return QUAL_DEFAULT;
-        int ssDpl = (int) (v.get(0x4818) >> 5) & 3;
+        int ssDpl = (int) (v.get(GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
         if (activity == 1 && ssDpl != 0) return QUAL_DEFAULT; // HLT only at CPL 0
         boolean sti = (intr & 1) != 0, movss = (intr & 2) != 0;
         if (activity != 0 && (sti || movss)) return QUAL_DEFAULT;
@@ -146,7 +148,7 @@ public final class GuestStateChecks {
             if ((pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && (intr & 8) != 0) return QUAL_DEFAULT;
         }
         // 26.3.1.5 VMCS link pointer
-        long link = v.get(0x2800);
+        long link = v.get(VMCS_LINK_POINTER);
         if (link != -1L) {
             if ((link & 0xFFF) != 0 || VmEntryChecks.tooWide(link, physWidth) != 0) return QUAL_LINK_POINTER;
         }

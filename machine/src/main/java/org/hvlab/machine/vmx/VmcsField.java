@@ -1,10 +1,10 @@
 package org.hvlab.machine.vmx;
 
 /**
- * One VMCS field (SDM Vol.3C 25.11.2 encoding, Appendix B names). {@code xmhfName} is the
- * field's name in XMHF's software VMCS copy, so dumps read like the seeds' logs.
+ * One VMCS field (SDM Vol.3C 25.11.2 encoding, Appendix B names); {@code name} is its constant
+ * in {@link VmcsFields} ({@code GUEST_RIP}).
  */
-public record VmcsField(int encoding, String sdmName, String xmhfName) {
+public record VmcsField(int encoding, String sdmName, String name) {
     public static final int WIDTH_16 = 0, WIDTH_64 = 1, WIDTH_32 = 2, WIDTH_NATURAL = 3;
     public static final int TYPE_CONTROL = 0, TYPE_READ_ONLY = 1, TYPE_GUEST = 2, TYPE_HOST = 3;
 

@@ -6,166 +6,340 @@ import java.util.List;
 
 /**
  * The VMCS field table: every field whose index is within the range IA32_VMX_VMCS_ENUM of the
- * supported profiles reports (SDM Vol.3C Appendix B). Code looks fields up here; nothing else
- * hard-codes an encoding's width or type.
+ * supported profiles reports (SDM Vol.3C Appendix B). Each field is declared once, as a named
+ * constant with its encoding; the table below gives each constant its SDM name. Code names
+ * fields by these constants and looks their width and type up here; no other file writes an
+ * encoding in hex (VmcsFieldsTest checks the constants and the table against each other).
  */
 public final class VmcsFields {
+    // 16-bit control fields (SDM Vol.3C Appendix B)
+    public static final int VPID = 0x0000;
+    public static final int POSTED_INTERRUPT_NOTIFICATION_VECTOR = 0x0002;
+    public static final int EPTP_INDEX = 0x0004;
+    // 16-bit guest-state fields (SDM Vol.3C Appendix B)
+    public static final int GUEST_ES_SELECTOR = 0x0800;
+    public static final int GUEST_CS_SELECTOR = 0x0802;
+    public static final int GUEST_SS_SELECTOR = 0x0804;
+    public static final int GUEST_DS_SELECTOR = 0x0806;
+    public static final int GUEST_FS_SELECTOR = 0x0808;
+    public static final int GUEST_GS_SELECTOR = 0x080A;
+    public static final int GUEST_LDTR_SELECTOR = 0x080C;
+    public static final int GUEST_TR_SELECTOR = 0x080E;
+    public static final int GUEST_INTERRUPT_STATUS = 0x0810;
+    public static final int PML_INDEX = 0x0812;
+    // 16-bit host-state fields (SDM Vol.3C Appendix B)
+    public static final int HOST_ES_SELECTOR = 0x0C00;
+    public static final int HOST_CS_SELECTOR = 0x0C02;
+    public static final int HOST_SS_SELECTOR = 0x0C04;
+    public static final int HOST_DS_SELECTOR = 0x0C06;
+    public static final int HOST_FS_SELECTOR = 0x0C08;
+    public static final int HOST_GS_SELECTOR = 0x0C0A;
+    public static final int HOST_TR_SELECTOR = 0x0C0C;
+    // 64-bit control fields (SDM Vol.3C Appendix B)
+    public static final int IO_BITMAP_A = 0x2000;
+    public static final int IO_BITMAP_B = 0x2002;
+    public static final int MSR_BITMAP = 0x2004;
+    public static final int EXIT_MSR_STORE_ADDRESS = 0x2006;
+    public static final int EXIT_MSR_LOAD_ADDRESS = 0x2008;
+    public static final int ENTRY_MSR_LOAD_ADDRESS = 0x200A;
+    public static final int EXECUTIVE_VMCS_POINTER = 0x200C;
+    public static final int PML_ADDRESS = 0x200E;
+    public static final int TSC_OFFSET = 0x2010;
+    public static final int VIRTUAL_APIC_ADDRESS = 0x2012;
+    public static final int APIC_ACCESS_ADDRESS = 0x2014;
+    public static final int POSTED_INTERRUPT_DESCRIPTOR_ADDRESS = 0x2016;
+    public static final int VM_FUNCTION_CONTROLS = 0x2018;
+    public static final int EPT_POINTER = 0x201A;
+    public static final int EOI_EXIT_BITMAP_0 = 0x201C;
+    public static final int EOI_EXIT_BITMAP_1 = 0x201E;
+    public static final int EOI_EXIT_BITMAP_2 = 0x2020;
+    public static final int EOI_EXIT_BITMAP_3 = 0x2022;
+    public static final int EPTP_LIST_ADDRESS = 0x2024;
+    public static final int VMREAD_BITMAP_ADDRESS = 0x2026;
+    public static final int VMWRITE_BITMAP_ADDRESS = 0x2028;
+    public static final int VIRTUALIZATION_EXCEPTION_INFORMATION_ADDRESS = 0x202A;
+    public static final int XSS_EXITING_BITMAP = 0x202C;
+    public static final int ENCLS_EXITING_BITMAP = 0x202E;
+    // 64-bit read-only data fields (SDM Vol.3C Appendix B)
+    public static final int GUEST_PHYSICAL_ADDRESS = 0x2400;
+    // 64-bit guest-state fields (SDM Vol.3C Appendix B)
+    public static final int VMCS_LINK_POINTER = 0x2800;
+    public static final int GUEST_DEBUGCTL = 0x2802;
+    public static final int GUEST_PAT = 0x2804;
+    public static final int GUEST_EFER = 0x2806;
+    public static final int GUEST_PERF_GLOBAL_CTRL = 0x2808;
+    public static final int GUEST_PDPTE0 = 0x280A;
+    public static final int GUEST_PDPTE1 = 0x280C;
+    public static final int GUEST_PDPTE2 = 0x280E;
+    public static final int GUEST_PDPTE3 = 0x2810;
+    public static final int GUEST_BNDCFGS = 0x2812;
+    public static final int GUEST_RTIT_CTL = 0x2814;
+    // 64-bit host-state fields (SDM Vol.3C Appendix B)
+    public static final int HOST_PAT = 0x2C00;
+    public static final int HOST_EFER = 0x2C02;
+    public static final int HOST_PERF_GLOBAL_CTRL = 0x2C04;
+    // 32-bit control fields (SDM Vol.3C Appendix B)
+    public static final int PIN_BASED_CONTROLS = 0x4000;
+    public static final int PROC_BASED_CONTROLS = 0x4002;
+    public static final int EXCEPTION_BITMAP = 0x4004;
+    public static final int PF_ERROR_CODE_MASK = 0x4006;
+    public static final int PF_ERROR_CODE_MATCH = 0x4008;
+    public static final int CR3_TARGET_COUNT = 0x400A;
+    public static final int EXIT_CONTROLS = 0x400C;
+    public static final int EXIT_MSR_STORE_COUNT = 0x400E;
+    public static final int EXIT_MSR_LOAD_COUNT = 0x4010;
+    public static final int ENTRY_CONTROLS = 0x4012;
+    public static final int ENTRY_MSR_LOAD_COUNT = 0x4014;
+    public static final int ENTRY_INTERRUPTION_INFO = 0x4016;
+    public static final int ENTRY_EXCEPTION_ERROR_CODE = 0x4018;
+    public static final int ENTRY_INSTRUCTION_LENGTH = 0x401A;
+    public static final int TPR_THRESHOLD = 0x401C;
+    public static final int PROC_BASED_CONTROLS2 = 0x401E;
+    public static final int PLE_GAP = 0x4020;
+    public static final int PLE_WINDOW = 0x4022;
+    // 32-bit read-only data fields (SDM Vol.3C Appendix B)
+    public static final int VM_INSTRUCTION_ERROR = 0x4400;
+    public static final int EXIT_REASON = 0x4402;
+    public static final int EXIT_INTERRUPTION_INFO = 0x4404;
+    public static final int EXIT_INTERRUPTION_ERROR_CODE = 0x4406;
+    public static final int IDT_VECTORING_INFO = 0x4408;
+    public static final int IDT_VECTORING_ERROR_CODE = 0x440A;
+    public static final int EXIT_INSTRUCTION_LENGTH = 0x440C;
+    public static final int EXIT_INSTRUCTION_INFO = 0x440E;
+    // 32-bit guest-state fields (SDM Vol.3C Appendix B)
+    public static final int GUEST_ES_LIMIT = 0x4800;
+    public static final int GUEST_CS_LIMIT = 0x4802;
+    public static final int GUEST_SS_LIMIT = 0x4804;
+    public static final int GUEST_DS_LIMIT = 0x4806;
+    public static final int GUEST_FS_LIMIT = 0x4808;
+    public static final int GUEST_GS_LIMIT = 0x480A;
+    public static final int GUEST_LDTR_LIMIT = 0x480C;
+    public static final int GUEST_TR_LIMIT = 0x480E;
+    public static final int GUEST_GDTR_LIMIT = 0x4810;
+    public static final int GUEST_IDTR_LIMIT = 0x4812;
+    public static final int GUEST_ES_ACCESS_RIGHTS = 0x4814;
+    public static final int GUEST_CS_ACCESS_RIGHTS = 0x4816;
+    public static final int GUEST_SS_ACCESS_RIGHTS = 0x4818;
+    public static final int GUEST_DS_ACCESS_RIGHTS = 0x481A;
+    public static final int GUEST_FS_ACCESS_RIGHTS = 0x481C;
+    public static final int GUEST_GS_ACCESS_RIGHTS = 0x481E;
+    public static final int GUEST_LDTR_ACCESS_RIGHTS = 0x4820;
+    public static final int GUEST_TR_ACCESS_RIGHTS = 0x4822;
+    public static final int GUEST_INTERRUPTIBILITY = 0x4824;
+    public static final int GUEST_ACTIVITY_STATE = 0x4826;
+    public static final int GUEST_SMBASE = 0x4828;
+    public static final int GUEST_SYSENTER_CS = 0x482A;
+    public static final int VMX_PREEMPTION_TIMER_VALUE = 0x482E;
+    // 32-bit host-state fields (SDM Vol.3C Appendix B)
+    public static final int HOST_SYSENTER_CS = 0x4C00;
+    // natural-width control fields (SDM Vol.3C Appendix B)
+    public static final int CR0_GUEST_HOST_MASK = 0x6000;
+    public static final int CR4_GUEST_HOST_MASK = 0x6002;
+    public static final int CR0_READ_SHADOW = 0x6004;
+    public static final int CR4_READ_SHADOW = 0x6006;
+    public static final int CR3_TARGET_VALUE_0 = 0x6008;
+    public static final int CR3_TARGET_VALUE_1 = 0x600A;
+    public static final int CR3_TARGET_VALUE_2 = 0x600C;
+    public static final int CR3_TARGET_VALUE_3 = 0x600E;
+    // natural-width read-only data fields (SDM Vol.3C Appendix B)
+    public static final int EXIT_QUALIFICATION = 0x6400;
+    public static final int IO_RCX = 0x6402;
+    public static final int IO_RSI = 0x6404;
+    public static final int IO_RDI = 0x6406;
+    public static final int IO_RIP = 0x6408;
+    public static final int GUEST_LINEAR_ADDRESS = 0x640A;
+    // natural-width guest-state fields (SDM Vol.3C Appendix B)
+    public static final int GUEST_CR0 = 0x6800;
+    public static final int GUEST_CR3 = 0x6802;
+    public static final int GUEST_CR4 = 0x6804;
+    public static final int GUEST_ES_BASE = 0x6806;
+    public static final int GUEST_CS_BASE = 0x6808;
+    public static final int GUEST_SS_BASE = 0x680A;
+    public static final int GUEST_DS_BASE = 0x680C;
+    public static final int GUEST_FS_BASE = 0x680E;
+    public static final int GUEST_GS_BASE = 0x6810;
+    public static final int GUEST_LDTR_BASE = 0x6812;
+    public static final int GUEST_TR_BASE = 0x6814;
+    public static final int GUEST_GDTR_BASE = 0x6816;
+    public static final int GUEST_IDTR_BASE = 0x6818;
+    public static final int GUEST_DR7 = 0x681A;
+    public static final int GUEST_RSP = 0x681C;
+    public static final int GUEST_RIP = 0x681E;
+    public static final int GUEST_RFLAGS = 0x6820;
+    public static final int GUEST_PENDING_DEBUG_EXCEPTIONS = 0x6822;
+    public static final int GUEST_SYSENTER_ESP = 0x6824;
+    public static final int GUEST_SYSENTER_EIP = 0x6826;
+    // natural-width host-state fields (SDM Vol.3C Appendix B)
+    public static final int HOST_CR0 = 0x6C00;
+    public static final int HOST_CR3 = 0x6C02;
+    public static final int HOST_CR4 = 0x6C04;
+    public static final int HOST_FS_BASE = 0x6C06;
+    public static final int HOST_GS_BASE = 0x6C08;
+    public static final int HOST_TR_BASE = 0x6C0A;
+    public static final int HOST_GDTR_BASE = 0x6C0C;
+    public static final int HOST_IDTR_BASE = 0x6C0E;
+    public static final int HOST_SYSENTER_ESP = 0x6C10;
+    public static final int HOST_SYSENTER_EIP = 0x6C12;
+    public static final int HOST_RSP = 0x6C14;
+    public static final int HOST_RIP = 0x6C16;
+
+    /** Each constant above and its SDM name. */
     private static final String TABLE = """
-            0000 virtual-processor identifier (VPID)            control_vpid
-            0002 posted-interrupt notification vector           control_post_interrupt_notification_vec
-            0004 EPTP index                                     control_eptp_index
-            0800 guest ES selector                              guest_ES_selector
-            0802 guest CS selector                              guest_CS_selector
-            0804 guest SS selector                              guest_SS_selector
-            0806 guest DS selector                              guest_DS_selector
-            0808 guest FS selector                              guest_FS_selector
-            080A guest GS selector                              guest_GS_selector
-            080C guest LDTR selector                            guest_LDTR_selector
-            080E guest TR selector                              guest_TR_selector
-            0810 guest interrupt status                         guest_interrupt_status
-            0812 PML index                                      guest_PML_index
-            0C00 host ES selector                               host_ES_selector
-            0C02 host CS selector                               host_CS_selector
-            0C04 host SS selector                               host_SS_selector
-            0C06 host DS selector                               host_DS_selector
-            0C08 host FS selector                               host_FS_selector
-            0C0A host GS selector                               host_GS_selector
-            0C0C host TR selector                               host_TR_selector
-            2000 address of I/O bitmap A                        control_IO_BitmapA_address
-            2002 address of I/O bitmap B                        control_IO_BitmapB_address
-            2004 address of MSR bitmaps                         control_MSR_Bitmaps_address
-            2006 VM-exit MSR-store address                      control_VM_exit_MSR_store_address
-            2008 VM-exit MSR-load address                       control_VM_exit_MSR_load_address
-            200A VM-entry MSR-load address                      control_VM_entry_MSR_load_address
-            200C executive-VMCS pointer                         control_Executive_VMCS_pointer
-            200E PML address                                    control_PML_address
-            2010 TSC offset                                     control_TSC_offset
-            2012 virtual-APIC address                           control_virtual_APIC_address
-            2014 APIC-access address                            control_APIC_access_address
-            2016 posted-interrupt descriptor address            control_posted_interrupt_desc_address
-            2018 VM-function controls                           control_VM_function_controls
-            201A EPT pointer                                    control_EPT_pointer
-            201C EOI-exit bitmap 0                              control_EOI_exit_bitmap_0
-            201E EOI-exit bitmap 1                              control_EOI_exit_bitmap_1
-            2020 EOI-exit bitmap 2                              control_EOI_exit_bitmap_2
-            2022 EOI-exit bitmap 3                              control_EOI_exit_bitmap_3
-            2024 EPTP-list address                              control_EPTP_list_address
-            2026 VMREAD-bitmap address                          control_VMREAD_bitmap_address
-            2028 VMWRITE-bitmap address                         control_VMWRITE_bitmap_address
-            202A virtualization-exception information address   control_virt_exception_info_address
-            202C XSS-exiting bitmap                             control_XSS_exiting_bitmap
-            202E ENCLS-exiting bitmap                           control_ENCLS_exiting_bitmap
-            2400 guest-physical address                         guest_paddr
-            2800 VMCS link pointer                              guest_VMCS_link_pointer
-            2802 guest IA32_DEBUGCTL                            guest_IA32_DEBUGCTL
-            2804 guest IA32_PAT                                 guest_IA32_PAT
-            2806 guest IA32_EFER                                guest_IA32_EFER
-            2808 guest IA32_PERF_GLOBAL_CTRL                    guest_IA32_PERF_GLOBAL_CTRL
-            280A guest PDPTE0                                   guest_PDPTE0
-            280C guest PDPTE1                                   guest_PDPTE1
-            280E guest PDPTE2                                   guest_PDPTE2
-            2810 guest PDPTE3                                   guest_PDPTE3
-            2812 guest IA32_BNDCFGS                             guest_IA32_BNDCFGS
-            2814 guest IA32_RTIT_CTL                            guest_IA32_RTIT_CTL
-            2C00 host IA32_PAT                                  host_IA32_PAT
-            2C02 host IA32_EFER                                 host_IA32_EFER
-            2C04 host IA32_PERF_GLOBAL_CTRL                     host_IA32_PERF_GLOBAL_CTRL
-            4000 pin-based VM-execution controls                control_VMX_pin_based
-            4002 primary processor-based VM-execution controls  control_VMX_cpu_based
-            4004 exception bitmap                               control_exception_bitmap
-            4006 page-fault error-code mask                     control_pagefault_errorcode_mask
-            4008 page-fault error-code match                    control_pagefault_errorcode_match
-            400A CR3-target count                               control_CR3_target_count
-            400C VM-exit controls                               control_VM_exit_controls
-            400E VM-exit MSR-store count                        control_VM_exit_MSR_store_count
-            4010 VM-exit MSR-load count                         control_VM_exit_MSR_load_count
-            4012 VM-entry controls                              control_VM_entry_controls
-            4014 VM-entry MSR-load count                        control_VM_entry_MSR_load_count
-            4016 VM-entry interruption-information field        control_VM_entry_interruption_information
-            4018 VM-entry exception error code                  control_VM_entry_exception_errorcode
-            401A VM-entry instruction length                    control_VM_entry_instruction_length
-            401C TPR threshold                                  control_Task_PRivilege_Threshold
-            401E secondary processor-based VM-execution controls control_VMX_seccpu_based
-            4020 PLE_Gap                                        control_PLE_gap
-            4022 PLE_Window                                     control_PLE_window
-            4400 VM-instruction error                           info_vminstr_error
-            4402 exit reason                                    info_vmexit_reason
-            4404 VM-exit interruption information               info_vmexit_interrupt_information
-            4406 VM-exit interruption error code                info_vmexit_interrupt_error_code
-            4408 IDT-vectoring information field                info_IDT_vectoring_information
-            440A IDT-vectoring error code                       info_IDT_vectoring_error_code
-            440C VM-exit instruction length                     info_vmexit_instruction_length
-            440E VM-exit instruction information                info_vmx_instruction_information
-            4800 guest ES limit                                 guest_ES_limit
-            4802 guest CS limit                                 guest_CS_limit
-            4804 guest SS limit                                 guest_SS_limit
-            4806 guest DS limit                                 guest_DS_limit
-            4808 guest FS limit                                 guest_FS_limit
-            480A guest GS limit                                 guest_GS_limit
-            480C guest LDTR limit                               guest_LDTR_limit
-            480E guest TR limit                                 guest_TR_limit
-            4810 guest GDTR limit                               guest_GDTR_limit
-            4812 guest IDTR limit                               guest_IDTR_limit
-            4814 guest ES access rights                         guest_ES_access_rights
-            4816 guest CS access rights                         guest_CS_access_rights
-            4818 guest SS access rights                         guest_SS_access_rights
-            481A guest DS access rights                         guest_DS_access_rights
-            481C guest FS access rights                         guest_FS_access_rights
-            481E guest GS access rights                         guest_GS_access_rights
-            4820 guest LDTR access rights                       guest_LDTR_access_rights
-            4822 guest TR access rights                         guest_TR_access_rights
-            4824 guest interruptibility state                   guest_interruptibility
-            4826 guest activity state                           guest_activity_state
-            4828 guest SMBASE                                   guest_SMBASE
-            482A guest IA32_SYSENTER_CS                         guest_SYSENTER_CS
-            482E VMX-preemption timer value                     guest_VMX_preemption_timer_value
-            4C00 host IA32_SYSENTER_CS                          host_SYSENTER_CS
-            6000 CR0 guest/host mask                            control_CR0_mask
-            6002 CR4 guest/host mask                            control_CR4_mask
-            6004 CR0 read shadow                                control_CR0_shadow
-            6006 CR4 read shadow                                control_CR4_shadow
-            6008 CR3-target value 0                             control_CR3_target0
-            600A CR3-target value 1                             control_CR3_target1
-            600C CR3-target value 2                             control_CR3_target2
-            600E CR3-target value 3                             control_CR3_target3
-            6400 exit qualification                             info_exit_qualification
-            6402 I/O RCX                                        info_IO_RCX
-            6404 I/O RSI                                        info_IO_RSI
-            6406 I/O RDI                                        info_IO_RDI
-            6408 I/O RIP                                        info_IO_RIP
-            640A guest-linear address                           info_guest_linear_address
-            6800 guest CR0                                      guest_CR0
-            6802 guest CR3                                      guest_CR3
-            6804 guest CR4                                      guest_CR4
-            6806 guest ES base                                  guest_ES_base
-            6808 guest CS base                                  guest_CS_base
-            680A guest SS base                                  guest_SS_base
-            680C guest DS base                                  guest_DS_base
-            680E guest FS base                                  guest_FS_base
-            6810 guest GS base                                  guest_GS_base
-            6812 guest LDTR base                                guest_LDTR_base
-            6814 guest TR base                                  guest_TR_base
-            6816 guest GDTR base                                guest_GDTR_base
-            6818 guest IDTR base                                guest_IDTR_base
-            681A guest DR7                                      guest_DR7
-            681C guest RSP                                      guest_RSP
-            681E guest RIP                                      guest_RIP
-            6820 guest RFLAGS                                   guest_RFLAGS
-            6822 guest pending debug exceptions                 guest_pending_debug_x
-            6824 guest IA32_SYSENTER_ESP                        guest_SYSENTER_ESP
-            6826 guest IA32_SYSENTER_EIP                        guest_SYSENTER_EIP
-            6C00 host CR0                                       host_CR0
-            6C02 host CR3                                       host_CR3
-            6C04 host CR4                                       host_CR4
-            6C06 host FS base                                   host_FS_base
-            6C08 host GS base                                   host_GS_base
-            6C0A host TR base                                   host_TR_base
-            6C0C host GDTR base                                 host_GDTR_base
-            6C0E host IDTR base                                 host_IDTR_base
-            6C10 host IA32_SYSENTER_ESP                         host_SYSENTER_ESP
-            6C12 host IA32_SYSENTER_EIP                         host_SYSENTER_EIP
-            6C14 host RSP                                       host_RSP
-            6C16 host RIP                                       host_RIP
+            VPID                                          virtual-processor identifier (VPID)
+            POSTED_INTERRUPT_NOTIFICATION_VECTOR          posted-interrupt notification vector
+            EPTP_INDEX                                    EPTP index
+            GUEST_ES_SELECTOR                             guest ES selector
+            GUEST_CS_SELECTOR                             guest CS selector
+            GUEST_SS_SELECTOR                             guest SS selector
+            GUEST_DS_SELECTOR                             guest DS selector
+            GUEST_FS_SELECTOR                             guest FS selector
+            GUEST_GS_SELECTOR                             guest GS selector
+            GUEST_LDTR_SELECTOR                           guest LDTR selector
+            GUEST_TR_SELECTOR                             guest TR selector
+            GUEST_INTERRUPT_STATUS                        guest interrupt status
+            PML_INDEX                                     PML index
+            HOST_ES_SELECTOR                              host ES selector
+            HOST_CS_SELECTOR                              host CS selector
+            HOST_SS_SELECTOR                              host SS selector
+            HOST_DS_SELECTOR                              host DS selector
+            HOST_FS_SELECTOR                              host FS selector
+            HOST_GS_SELECTOR                              host GS selector
+            HOST_TR_SELECTOR                              host TR selector
+            IO_BITMAP_A                                   address of I/O bitmap A
+            IO_BITMAP_B                                   address of I/O bitmap B
+            MSR_BITMAP                                    address of MSR bitmaps
+            EXIT_MSR_STORE_ADDRESS                        VM-exit MSR-store address
+            EXIT_MSR_LOAD_ADDRESS                         VM-exit MSR-load address
+            ENTRY_MSR_LOAD_ADDRESS                        VM-entry MSR-load address
+            EXECUTIVE_VMCS_POINTER                        executive-VMCS pointer
+            PML_ADDRESS                                   PML address
+            TSC_OFFSET                                    TSC offset
+            VIRTUAL_APIC_ADDRESS                          virtual-APIC address
+            APIC_ACCESS_ADDRESS                           APIC-access address
+            POSTED_INTERRUPT_DESCRIPTOR_ADDRESS           posted-interrupt descriptor address
+            VM_FUNCTION_CONTROLS                          VM-function controls
+            EPT_POINTER                                   EPT pointer
+            EOI_EXIT_BITMAP_0                             EOI-exit bitmap 0
+            EOI_EXIT_BITMAP_1                             EOI-exit bitmap 1
+            EOI_EXIT_BITMAP_2                             EOI-exit bitmap 2
+            EOI_EXIT_BITMAP_3                             EOI-exit bitmap 3
+            EPTP_LIST_ADDRESS                             EPTP-list address
+            VMREAD_BITMAP_ADDRESS                         VMREAD-bitmap address
+            VMWRITE_BITMAP_ADDRESS                        VMWRITE-bitmap address
+            VIRTUALIZATION_EXCEPTION_INFORMATION_ADDRESS  virtualization-exception information address
+            XSS_EXITING_BITMAP                            XSS-exiting bitmap
+            ENCLS_EXITING_BITMAP                          ENCLS-exiting bitmap
+            GUEST_PHYSICAL_ADDRESS                        guest-physical address
+            VMCS_LINK_POINTER                             VMCS link pointer
+            GUEST_DEBUGCTL                                guest IA32_DEBUGCTL
+            GUEST_PAT                                     guest IA32_PAT
+            GUEST_EFER                                    guest IA32_EFER
+            GUEST_PERF_GLOBAL_CTRL                        guest IA32_PERF_GLOBAL_CTRL
+            GUEST_PDPTE0                                  guest PDPTE0
+            GUEST_PDPTE1                                  guest PDPTE1
+            GUEST_PDPTE2                                  guest PDPTE2
+            GUEST_PDPTE3                                  guest PDPTE3
+            GUEST_BNDCFGS                                 guest IA32_BNDCFGS
+            GUEST_RTIT_CTL                                guest IA32_RTIT_CTL
+            HOST_PAT                                      host IA32_PAT
+            HOST_EFER                                     host IA32_EFER
+            HOST_PERF_GLOBAL_CTRL                         host IA32_PERF_GLOBAL_CTRL
+            PIN_BASED_CONTROLS                            pin-based VM-execution controls
+            PROC_BASED_CONTROLS                           primary processor-based VM-execution controls
+            EXCEPTION_BITMAP                              exception bitmap
+            PF_ERROR_CODE_MASK                            page-fault error-code mask
+            PF_ERROR_CODE_MATCH                           page-fault error-code match
+            CR3_TARGET_COUNT                              CR3-target count
+            EXIT_CONTROLS                                 VM-exit controls
+            EXIT_MSR_STORE_COUNT                          VM-exit MSR-store count
+            EXIT_MSR_LOAD_COUNT                           VM-exit MSR-load count
+            ENTRY_CONTROLS                                VM-entry controls
+            ENTRY_MSR_LOAD_COUNT                          VM-entry MSR-load count
+            ENTRY_INTERRUPTION_INFO                       VM-entry interruption-information field
+            ENTRY_EXCEPTION_ERROR_CODE                    VM-entry exception error code
+            ENTRY_INSTRUCTION_LENGTH                      VM-entry instruction length
+            TPR_THRESHOLD                                 TPR threshold
+            PROC_BASED_CONTROLS2                          secondary processor-based VM-execution controls
+            PLE_GAP                                       PLE_Gap
+            PLE_WINDOW                                    PLE_Window
+            VM_INSTRUCTION_ERROR                          VM-instruction error
+            EXIT_REASON                                   exit reason
+            EXIT_INTERRUPTION_INFO                        VM-exit interruption information
+            EXIT_INTERRUPTION_ERROR_CODE                  VM-exit interruption error code
+            IDT_VECTORING_INFO                            IDT-vectoring information field
+            IDT_VECTORING_ERROR_CODE                      IDT-vectoring error code
+            EXIT_INSTRUCTION_LENGTH                       VM-exit instruction length
+            EXIT_INSTRUCTION_INFO                         VM-exit instruction information
+            GUEST_ES_LIMIT                                guest ES limit
+            GUEST_CS_LIMIT                                guest CS limit
+            GUEST_SS_LIMIT                                guest SS limit
+            GUEST_DS_LIMIT                                guest DS limit
+            GUEST_FS_LIMIT                                guest FS limit
+            GUEST_GS_LIMIT                                guest GS limit
+            GUEST_LDTR_LIMIT                              guest LDTR limit
+            GUEST_TR_LIMIT                                guest TR limit
+            GUEST_GDTR_LIMIT                              guest GDTR limit
+            GUEST_IDTR_LIMIT                              guest IDTR limit
+            GUEST_ES_ACCESS_RIGHTS                        guest ES access rights
+            GUEST_CS_ACCESS_RIGHTS                        guest CS access rights
+            GUEST_SS_ACCESS_RIGHTS                        guest SS access rights
+            GUEST_DS_ACCESS_RIGHTS                        guest DS access rights
+            GUEST_FS_ACCESS_RIGHTS                        guest FS access rights
+            GUEST_GS_ACCESS_RIGHTS                        guest GS access rights
+            GUEST_LDTR_ACCESS_RIGHTS                      guest LDTR access rights
+            GUEST_TR_ACCESS_RIGHTS                        guest TR access rights
+            GUEST_INTERRUPTIBILITY                        guest interruptibility state
+            GUEST_ACTIVITY_STATE                          guest activity state
+            GUEST_SMBASE                                  guest SMBASE
+            GUEST_SYSENTER_CS                             guest IA32_SYSENTER_CS
+            VMX_PREEMPTION_TIMER_VALUE                    VMX-preemption timer value
+            HOST_SYSENTER_CS                              host IA32_SYSENTER_CS
+            CR0_GUEST_HOST_MASK                           CR0 guest/host mask
+            CR4_GUEST_HOST_MASK                           CR4 guest/host mask
+            CR0_READ_SHADOW                               CR0 read shadow
+            CR4_READ_SHADOW                               CR4 read shadow
+            CR3_TARGET_VALUE_0                            CR3-target value 0
+            CR3_TARGET_VALUE_1                            CR3-target value 1
+            CR3_TARGET_VALUE_2                            CR3-target value 2
+            CR3_TARGET_VALUE_3                            CR3-target value 3
+            EXIT_QUALIFICATION                            exit qualification
+            IO_RCX                                        I/O RCX
+            IO_RSI                                        I/O RSI
+            IO_RDI                                        I/O RDI
+            IO_RIP                                        I/O RIP
+            GUEST_LINEAR_ADDRESS                          guest-linear address
+            GUEST_CR0                                     guest CR0
+            GUEST_CR3                                     guest CR3
+            GUEST_CR4                                     guest CR4
+            GUEST_ES_BASE                                 guest ES base
+            GUEST_CS_BASE                                 guest CS base
+            GUEST_SS_BASE                                 guest SS base
+            GUEST_DS_BASE                                 guest DS base
+            GUEST_FS_BASE                                 guest FS base
+            GUEST_GS_BASE                                 guest GS base
+            GUEST_LDTR_BASE                               guest LDTR base
+            GUEST_TR_BASE                                 guest TR base
+            GUEST_GDTR_BASE                               guest GDTR base
+            GUEST_IDTR_BASE                               guest IDTR base
+            GUEST_DR7                                     guest DR7
+            GUEST_RSP                                     guest RSP
+            GUEST_RIP                                     guest RIP
+            GUEST_RFLAGS                                  guest RFLAGS
+            GUEST_PENDING_DEBUG_EXCEPTIONS                guest pending debug exceptions
+            GUEST_SYSENTER_ESP                            guest IA32_SYSENTER_ESP
+            GUEST_SYSENTER_EIP                            guest IA32_SYSENTER_EIP
+            HOST_CR0                                      host CR0
+            HOST_CR3                                      host CR3
+            HOST_CR4                                      host CR4
+            HOST_FS_BASE                                  host FS base
+            HOST_GS_BASE                                  host GS base
+            HOST_TR_BASE                                  host TR base
+            HOST_GDTR_BASE                                host GDTR base
+            HOST_IDTR_BASE                                host IDTR base
+            HOST_SYSENTER_ESP                             host IA32_SYSENTER_ESP
+            HOST_SYSENTER_EIP                             host IA32_SYSENTER_EIP
+            HOST_RSP                                      host RSP
+            HOST_RIP                                      host RIP
             """;
 
     private static final List<VmcsField> ALL;
@@ -181,10 +355,10 @@ public final class VmcsFields {
         List<VmcsField> all = new ArrayList<>();
         for (String line : TABLE.strip().split("\n")) {
             String l = line.strip();
-            int enc = Integer.parseInt(l.substring(0, 4), 16);
-            String rest = l.substring(5);
-            int cut = rest.lastIndexOf(' ');
-            VmcsField f = new VmcsField(enc, rest.substring(0, cut).strip(), rest.substring(cut + 1));
+            int cut = l.indexOf(' ');
+            String name = l.substring(0, cut);
+            int enc = encodingOf(name);
+            VmcsField f = new VmcsField(enc, l.substring(cut).strip(), name);
             if (BY_ENCODING[enc] != null) throw new ExceptionInInitializerError("duplicate VMCS field " + l);
             BY_ENCODING[enc] = f;
             SLOT[enc] = (short) all.size();
@@ -196,6 +370,21 @@ public final class VmcsFields {
     }
 
     private VmcsFields() {}
+
+    /** The encoding of the constant named {@code name}. */
+    private static int encodingOf(String name) {
+        try {
+            return VmcsFields.class.getField(name).getInt(null);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError("VMCS field table names no constant " + name);
+        }
+    }
+
+    /** The field named by its constant ({@code GUEST_RIP}), or null. */
+    public static VmcsField byName(String name) {
+        for (VmcsField f : ALL) if (f.name().equals(name)) return f;
+        return null;
+    }
 
     public static List<VmcsField> all() {
         return ALL;

@@ -1,5 +1,7 @@
 package org.hvlab.machine.vmx;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import java.util.HashMap;
 import java.util.Map;
 import org.hvlab.machine.mem.PhysicalMemory;
@@ -36,13 +38,13 @@ public final class VmxState {
 
     /** Caches the execution controls of {@code v} for the guest being entered. */
     public void cacheControls(Vmcs v) {
-        pin = v.get(0x4000);
-        proc = v.get(0x4002);
-        proc2 = (proc & VmEntryChecks.PROC_SECONDARY) != 0 ? v.get(0x401E) : 0;
+        pin = v.get(PIN_BASED_CONTROLS);
+        proc = v.get(PROC_BASED_CONTROLS);
+        proc2 = (proc & VmEntryChecks.PROC_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
         ept = (proc2 & VmEntryChecks.PROC2_EPT) != 0;
-        eptp = ept ? v.get(0x201A) : 0;
+        eptp = ept ? v.get(EPT_POINTER) : 0;
         vpidEnabled = (proc2 & VmEntryChecks.PROC2_VPID) != 0;
-        vpid = vpidEnabled ? (int) v.get(0x0000) & 0xFFFF : 0;
+        vpid = vpidEnabled ? (int) v.get(VPID) & 0xFFFF : 0;
     }
     /** The current VMCS, or null (VMPTRST then stores all ones). */
     public Vmcs current;

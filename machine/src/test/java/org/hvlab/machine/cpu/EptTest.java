@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.hvlab.machine.mem.PhysicalMemory;
@@ -14,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * dirty flags, stale translations without INVEPT/INVVPID.
  */
 class EptTest {
-    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_RIP;
+    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_CODE;
     static final long EPT_PML4 = 0x680000, EPT_PDPT = 0x681000, EPT_PD = 0x682000, EPT_PT = 0x683000;
     /** A guest-physical page the tests restrict or remap, and another physical page. */
     static final long PAGE = 0x700000, OTHER = 0x900000;
@@ -42,9 +44,9 @@ class EptTest {
         long pdIndex = PAGE >>> 21;
         m.write64(EPT_PD + 8 * pdIndex, EPT_PT | RWX);
         for (long k = 0; k < 512; k++) m.write64(EPT_PT + 8 * k, ((pdIndex << 21) + (k << 12)) | WB | RWX);
-        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
-        v.set(0x401E, VmEntryChecks.PROC2_EPT);
-        v.set(0x201A, EPT_PML4 | 6 | (3 << 3)); // WB, 4-level walk
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
+        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_EPT);
+        v.set(EPT_POINTER, EPT_PML4 | 6 | (3 << 3)); // WB, 4-level walk
     }
 
     long pte(long gpa) {
@@ -56,7 +58,7 @@ class EptTest {
     }
 
     void skipInstruction() {
-        v.set(0x681E, v.get(0x681E) + v.get(0x440C));
+        v.set(GUEST_RIP, v.get(GUEST_RIP) + v.get(EXIT_INSTRUCTION_LENGTH));
     }
 
     @Test
@@ -73,10 +75,10 @@ class EptTest {
         m.write64(PAGE + 8, 0x55);
         assertEquals(48, run("vmlaunch"));
         // write (bit 1), readable (3), executable (5), linear address valid (7), final access (8)
-        assertEquals(0x2 | 0x8 | 0x20 | 0x80 | 0x100, v.get(0x6400));
-        assertEquals(PAGE + 8, v.get(0x2400), "guest-physical address");
-        assertEquals(PAGE + 8, v.get(0x640A), "guest linear address");
-        assertEquals(GUEST + 8, v.get(0x681E), "RIP at the faulting MOV (the read before it ran)");
+        assertEquals(0x2 | 0x8 | 0x20 | 0x80 | 0x100, v.get(EXIT_QUALIFICATION));
+        assertEquals(PAGE + 8, v.get(GUEST_PHYSICAL_ADDRESS), "guest-physical address");
+        assertEquals(PAGE + 8, v.get(GUEST_LINEAR_ADDRESS), "guest linear address");
+        assertEquals(GUEST + 8, v.get(GUEST_RIP), "RIP at the faulting MOV (the read before it ran)");
         assertEquals(0x55, c.r[Cpu.RAX]);
         assertEquals(0x55, m.read64(PAGE + 8), "no write landed");
         // the hypervisor grants write access; the guest retries and continues (no INVEPT needed
@@ -91,14 +93,14 @@ class EptTest {
         m.write64(pte(PAGE), 0);
         t.load(GUEST, TestCpu.assemble("mov 0x700100, %rax"));
         assertEquals(48, run("vmlaunch"));
-        assertEquals(0x1 | 0x80 | 0x100, v.get(0x6400), "read, nothing permitted, linear valid, final");
+        assertEquals(0x1 | 0x80 | 0x100, v.get(EXIT_QUALIFICATION), "read, nothing permitted, linear valid, final");
         m.write64(pte(PAGE), PAGE | WB | 3); // read/write, not executable
         t.load(GUEST, TestCpu.assemble("jmp *%rbx"));
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         c.r[Cpu.RBX] = PAGE + 0x20;
         assertEquals(48, run("vmresume"));
-        assertEquals(0x4 | 0x8 | 0x10 | 0x80 | 0x100, v.get(0x6400), "fetch, readable and writable");
-        assertEquals(PAGE + 0x20, v.get(0x681E), "RIP at the target that could not be fetched");
+        assertEquals(0x4 | 0x8 | 0x10 | 0x80 | 0x100, v.get(EXIT_QUALIFICATION), "fetch, readable and writable");
+        assertEquals(PAGE + 0x20, v.get(GUEST_RIP), "RIP at the target that could not be fetched");
     }
 
     @Test
@@ -117,9 +119,9 @@ class EptTest {
         c.r[Cpu.RBX] = linear;
         t.load(GUEST, TestCpu.assemble("mov (%rbx), %rax"));
         assertEquals(48, run("vmlaunch"));
-        assertEquals(0x1 | 0x80, v.get(0x6400), "a read of a paging-structure entry: bit 8 clear");
-        assertEquals(PAGE + 8 * ((linear >>> 12) & 0x1FF), v.get(0x2400), "the PTE's guest-physical address");
-        assertEquals(linear, v.get(0x640A));
+        assertEquals(0x1 | 0x80, v.get(EXIT_QUALIFICATION), "a read of a paging-structure entry: bit 8 clear");
+        assertEquals(PAGE + 8 * ((linear >>> 12) & 0x1FF), v.get(GUEST_PHYSICAL_ADDRESS), "the PTE's guest-physical address");
+        assertEquals(linear, v.get(GUEST_LINEAR_ADDRESS));
     }
 
     @Test
@@ -127,12 +129,12 @@ class EptTest {
         m.write64(pte(PAGE), PAGE | WB | 2); // write-only
         t.load(GUEST, TestCpu.assemble("mov 0x700000, %rax"));
         assertEquals(49, run("vmlaunch"));
-        assertEquals(PAGE, v.get(0x2400));
+        assertEquals(PAGE, v.get(GUEST_PHYSICAL_ADDRESS));
         m.write64(pte(PAGE), PAGE | (2 << 3) | RWX); // memory type 2 is reserved
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         assertEquals(49, run("vmresume"));
         m.write64(pte(PAGE), PAGE | (6 << 3) | 0x40 | RWX); // WB with "ignore PAT": fine
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         t.load(GUEST, TestCpu.assemble("mov 0x700000, %rax\ncpuid"));
         assertEquals(10, run("vmresume"));
         assertEquals(6, c.ept.memoryType(PAGE));
@@ -143,7 +145,7 @@ class EptTest {
         m.write64(EPT_PD + 8 * 4, (4L << 21) | (1 << 12) | 0x80 | WB | RWX); // 2-MByte page with bit 12 set
         t.load(GUEST, TestCpu.assemble("mov 0x800000, %rax"));
         assertEquals(49, run("vmlaunch"));
-        assertEquals(0x800000, v.get(0x2400));
+        assertEquals(0x800000, v.get(GUEST_PHYSICAL_ADDRESS));
     }
 
     @Test
@@ -160,7 +162,7 @@ class EptTest {
 
     @Test
     void accessedAndDirtyFlagsWhenEnabledInTheEptp() {
-        v.set(0x201A, EPT_PML4 | 6 | (3 << 3) | (1 << 6));
+        v.set(EPT_POINTER, EPT_PML4 | 6 | (3 << 3) | (1 << 6));
         t.load(GUEST, TestCpu.assemble("mov 0x700000, %rax\nmovq $1, 0x701000\ncpuid"));
         assertEquals(10, run("vmlaunch"));
         assertEquals(0x100, m.read64(pte(PAGE)) & 0x300, "read: accessed only");
@@ -178,25 +180,25 @@ class EptTest {
         // remap without INVEPT: the guest-physical mapping survives the entry (VPID is off,
         // so the entry drops linear/combined mappings, but not guest-physical ones, 29.4.3.1)
         m.write64(pte(PAGE), OTHER | WB | RWX);
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         assertEquals(10, run("vmresume"));
         assertEquals(0xAAAA, c.r[Cpu.RAX], "stale guest-physical mapping");
         // INVEPT single-context for this EPTP
-        m.write64(VmxFixture.PTR + 0x100, v.get(0x201A));
+        m.write64(VmxFixture.PTR + 0x100, v.get(EPT_POINTER));
         m.write64(VmxFixture.PTR + 0x108, 0);
         c.r[Cpu.RBX] = VmxFixture.PTR + 0x100;
         c.r[Cpu.RCX] = 1;
         assertEquals(-1, t.exec(TestCpu.assemble("invept (%rbx), %rcx")));
         assertEquals(0, c.rflags() & 0x41, "VMsucceed");
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         assertEquals(10, run("vmresume"));
         assertEquals(0xBBBB, c.r[Cpu.RAX], "after INVEPT the new mapping is used");
     }
 
     @Test
     void withVpidLinearMappingsSurviveExitsUntilInvvpid() {
-        v.set(0x401E, 0); // no EPT: linear mappings only
-        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
+        v.set(PROC_BASED_CONTROLS2, 0); // no EPT: linear mappings only
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
         long linear = 0x100_0000_0000L;
         t.map4k(linear, PAGE, false, true, false);
         m.write64(PAGE, 0xAAAA);
@@ -208,17 +210,17 @@ class EptTest {
         // without VPID every entry invalidates VPID 0's mappings: the new PTE is seen
         assertEquals(10, run("vmlaunch"));
         m.write64(ptePointer, OTHER | 3);
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         assertEquals(10, run("vmresume"));
         assertEquals(0xBBBB, c.r[Cpu.RAX]);
 
         // with VPID 1 the guest's mappings are kept across exit and entry
-        v.set(0x401E, VmEntryChecks.PROC2_VPID);
-        v.set(0x0000, 1);
-        v.set(0x681E, GUEST);
+        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_VPID);
+        v.set(VPID, 1);
+        v.set(GUEST_RIP, GUEST);
         assertEquals(10, run("vmresume"));
         m.write64(ptePointer, PAGE | 3);
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         assertEquals(10, run("vmresume"));
         assertEquals(0xBBBB, c.r[Cpu.RAX], "stale linear mapping of VPID 1");
 
@@ -229,7 +231,7 @@ class EptTest {
         c.r[Cpu.RCX] = 0;
         assertEquals(-1, t.exec(TestCpu.assemble("invvpid (%rdx), %rcx")));
         assertEquals(0, c.rflags() & 0x41, "VMsucceed");
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         c.r[Cpu.RBX] = linear;
         assertEquals(10, run("vmresume"));
         assertEquals(0xAAAA, c.r[Cpu.RAX], "INVVPID dropped the stale translation");
@@ -252,14 +254,14 @@ class EptTest {
         for (long k = 0; k < 512; k++) m.write64(EPT_PT + 0x1000 + 8 * k, (k << 12) | WB | RWX);
         m.write64(EPT_PT + 0x1000 + 8 * (stackPage >>> 12), stackPage | WB | 5);
         m.write64(0x540000 + 6 * 16, (0x548000L & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((0x548000L & 0xFFFF0000L) << 32));
-        v.set(0x6818, 0x540000);
-        v.set(0x4812, 0xFFF);
-        v.set(0x4016, 0x80000306L);
+        v.set(GUEST_IDTR_BASE, 0x540000);
+        v.set(GUEST_IDTR_LIMIT, 0xFFF);
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000306L);
         t.load(GUEST, TestCpu.assemble("nop"));
         assertEquals(48, run("vmlaunch"));
-        assertEquals(0x80000306L, v.get(0x4408), "IDT-vectoring information: the #UD being delivered");
-        assertEquals(0x2 | 0x8 | 0x20 | 0x80 | 0x100, v.get(0x6400) & ~0x1000L);
-        assertEquals(GUEST, v.get(0x681E));
-        assertEquals(0x90000 - 8, v.get(0x2400), "the first frame slot (SS)");
+        assertEquals(0x80000306L, v.get(IDT_VECTORING_INFO), "IDT-vectoring information: the #UD being delivered");
+        assertEquals(0x2 | 0x8 | 0x20 | 0x80 | 0x100, v.get(EXIT_QUALIFICATION) & ~0x1000L);
+        assertEquals(GUEST, v.get(GUEST_RIP));
+        assertEquals(0x90000 - 8, v.get(GUEST_PHYSICAL_ADDRESS), "the first frame slot (SS)");
     }
 }

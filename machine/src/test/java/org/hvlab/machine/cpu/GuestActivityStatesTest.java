@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,40 +51,40 @@ class GuestActivityStatesTest {
     @Test
     void aSipiEndsWaitForSipiWithExit4AndTheVectorAsQualification() throws Exception {
         setUp(allActivityStates());
-        v.set(0x4826, Cpu.WAIT_SIPI);
+        v.set(GUEST_ACTIVITY_STATE, Cpu.WAIT_SIPI);
         launch();
-        assertTrue(c.vmx.nonRoot, "entered: reason " + Long.toHexString(v.get(0x4402)));
+        assertTrue(c.vmx.nonRoot, "entered: reason " + Long.toHexString(v.get(EXIT_REASON)));
         assertFalse(c.runnable(), "waiting for a SIPI");
         c.raiseSipi(0x12);
         assertTrue(c.runnable());
         c.run(1);
         assertFalse(c.vmx.nonRoot);
-        assertEquals(4, v.get(0x4402), "SIPI");
-        assertEquals(0x12, v.get(0x6400), "the SIPI vector");
-        assertEquals(Cpu.WAIT_SIPI, v.get(0x4826), "activity state saved: wait-for-SIPI");
+        assertEquals(4, v.get(EXIT_REASON), "SIPI");
+        assertEquals(0x12, v.get(EXIT_QUALIFICATION), "the SIPI vector");
+        assertEquals(Cpu.WAIT_SIPI, v.get(GUEST_ACTIVITY_STATE), "activity state saved: wait-for-SIPI");
     }
 
     @Test
     void anNmiExitEndsTheShutdownActivityState() throws Exception {
         setUp(allActivityStates());
-        v.set(0x4826, Cpu.SHUTDOWN);
-        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_NMI_EXITING);
+        v.set(GUEST_ACTIVITY_STATE, Cpu.SHUTDOWN);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING);
         launch();
         assertTrue(c.vmx.nonRoot);
         assertFalse(c.runnable());
         c.raiseNmi();
         assertTrue(c.runnable());
         c.run(1);
-        assertEquals(0, v.get(0x4402));
-        assertEquals(0x80000202L, v.get(0x4404));
-        assertEquals(Cpu.SHUTDOWN, v.get(0x4826), "activity state saved: shutdown");
+        assertEquals(0, v.get(EXIT_REASON));
+        assertEquals(0x80000202L, v.get(EXIT_INTERRUPTION_INFO));
+        assertEquals(Cpu.SHUTDOWN, v.get(GUEST_ACTIVITY_STATE), "activity state saved: shutdown");
     }
 
     @Test
     void theBundledProfileAllowsOnlyHlt() {
         setUp(CpuProfile.defaultProfile());
-        v.set(0x4826, Cpu.WAIT_SIPI);
+        v.set(GUEST_ACTIVITY_STATE, Cpu.WAIT_SIPI);
         launch();
-        assertEquals(0x80000021L, v.get(0x4402), "wait-for-SIPI is not an allowed activity state (IA32_VMX_MISC bit 8)");
+        assertEquals(0x80000021L, v.get(EXIT_REASON), "wait-for-SIPI is not an allowed activity state (IA32_VMX_MISC bit 8)");
     }
 }

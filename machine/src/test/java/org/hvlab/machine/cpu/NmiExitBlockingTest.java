@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,8 +22,8 @@ class NmiExitBlockingTest {
     private static VmxTestBed nmiBlockedGuest(CpuProfile profile, String code) {
         VmxTestBed b = new VmxTestBed(profile, GUEST);
         b.t.load(GUEST, TestCpu.assemble(code));
-        b.v.set(0x4000, b.v.get(0x4000) | VmEntryChecks.PIN_NMI_EXITING);
-        b.v.set(0x4824, 8); // blocking by NMI: the guest is inside its NMI handler
+        b.v.set(PIN_BASED_CONTROLS, b.v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING);
+        b.v.set(GUEST_INTERRUPTIBILITY, 8); // blocking by NMI: the guest is inside its NMI handler
         b.enter("vmlaunch");
         assertTrue(b.c.vmx.nonRoot);
         return b;
@@ -45,10 +47,10 @@ class NmiExitBlockingTest {
         b.c.raiseNmi();
         b.c.run(1);
         assertFalse(b.c.vmx.nonRoot, "the NMI exits the NMI-blocked guest");
-        assertEquals(0, b.v.get(0x4402), "exit reason 0");
-        assertEquals(0x80000202L, b.v.get(0x4404), "an NMI");
-        assertEquals(GUEST + 3, b.v.get(0x681E), "after the first instruction, at the next boundary");
-        assertEquals(8, b.v.get(0x4824) & 8, "the guest was NMI-blocked, and the exit saved that");
+        assertEquals(0, b.v.get(EXIT_REASON), "exit reason 0");
+        assertEquals(0x80000202L, b.v.get(EXIT_INTERRUPTION_INFO), "an NMI");
+        assertEquals(GUEST + 3, b.v.get(GUEST_RIP), "after the first instruction, at the next boundary");
+        assertEquals(8, b.v.get(GUEST_INTERRUPTIBILITY) & 8, "the guest was NMI-blocked, and the exit saved that");
         assertTrue(b.c.nmiBlocked, "the host is NMI-blocked after an NMI exit");
     }
 
@@ -57,12 +59,12 @@ class NmiExitBlockingTest {
         for (String p : new String[] {"kvm-2022", "kvm-2022-nested-nmi"}) {
             VmxTestBed b = new VmxTestBed(CpuProfile.load(p), GUEST);
             b.t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
-            b.v.set(0x4000, b.v.get(0x4000) | VmEntryChecks.PIN_NMI_EXITING);
+            b.v.set(PIN_BASED_CONTROLS, b.v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING);
             b.enter("vmlaunch");
             b.c.raiseNmi();
             b.c.run(1);
             assertFalse(b.c.vmx.nonRoot, p);
-            assertEquals(0x80000202L, b.v.get(0x4404), p);
+            assertEquals(0x80000202L, b.v.get(EXIT_INTERRUPTION_INFO), p);
         }
     }
 }

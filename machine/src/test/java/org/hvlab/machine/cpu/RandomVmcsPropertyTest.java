@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,32 +51,32 @@ class RandomVmcsPropertyTest {
         }
         if (rnd.nextBoolean()) {
             var p = c.profile;
-            v.set(0x4000, (p.vmx(0x48D) & 0xFFFFFFFFL) | (rnd.nextLong() & (p.vmx(0x48D) >>> 32)));
-            v.set(0x4002, (p.vmx(0x48E) & 0xFFFFFFFFL) | (rnd.nextLong() & (p.vmx(0x48E) >>> 32) & ~(1L << 31)));
-            v.set(0x400C, (p.vmx(0x48F) & 0xFFFFFFFFL) | (1 << 9));
-            v.set(0x4012, (p.vmx(0x490) & 0xFFFFFFFFL) | (1 << 9));
+            v.set(PIN_BASED_CONTROLS, (p.vmx(0x48D) & 0xFFFFFFFFL) | (rnd.nextLong() & (p.vmx(0x48D) >>> 32)));
+            v.set(PROC_BASED_CONTROLS, (p.vmx(0x48E) & 0xFFFFFFFFL) | (rnd.nextLong() & (p.vmx(0x48E) >>> 32) & ~(1L << 31)));
+            v.set(EXIT_CONTROLS, (p.vmx(0x48F) & 0xFFFFFFFFL) | (1 << 9));
+            v.set(ENTRY_CONTROLS, (p.vmx(0x490) & 0xFFFFFFFFL) | (1 << 9));
             for (int enc : new int[] {0x400E, 0x4010, 0x4014, 0x400A}) v.set(enc, rnd.nextInt(3));
-            v.set(0x6C00, c.cr0);
-            v.set(0x6C04, c.cr4);
-            v.set(0x6C02, 0x1000);
-            v.set(0x0C02, 0x08);
-            v.set(0x0C0C, 0x28);
+            v.set(HOST_CR0, c.cr0);
+            v.set(HOST_CR4, c.cr4);
+            v.set(HOST_CR3, 0x1000);
+            v.set(HOST_CS_SELECTOR, 0x08);
+            v.set(HOST_TR_SELECTOR, 0x28);
             for (int enc : new int[] {0x0C00, 0x0C04, 0x0C06, 0x0C08, 0x0C0A}) v.set(enc, 0x10);
             for (int enc : new int[] {0x6C06, 0x6C08, 0x6C0A, 0x6C0C, 0x6C0E, 0x6C10, 0x6C12}) v.set(enc, 0);
-            v.set(0x6C16, TestCpu.CODE + 0x800);
-            v.set(0x6800, c.cr0);
-            v.set(0x6804, c.cr4);
-            v.set(0x6820, 2 | (rnd.nextLong() & 0x2D7));
-            v.set(0x681E, 0x300000 + rnd.nextInt(0x1000));
-            v.set(0x2800, -1L);
+            v.set(HOST_RIP, TestCpu.CODE + 0x800);
+            v.set(GUEST_CR0, c.cr0);
+            v.set(GUEST_CR4, c.cr4);
+            v.set(GUEST_RFLAGS, 2 | (rnd.nextLong() & 0x2D7));
+            v.set(GUEST_RIP, 0x300000 + rnd.nextInt(0x1000));
+            v.set(VMCS_LINK_POINTER, -1L);
             // addresses aligned, dependencies kept, nothing injected: the controls pass more often
             for (int enc : new int[] {0x2000, 0x2002, 0x2004, 0x2012}) v.set(enc, 0x640000 + 0x1000L * rnd.nextInt(4));
             for (int enc : new int[] {0x2006, 0x2008, 0x200A}) v.set(enc, 0x650000);
-            long pin = v.get(0x4000);
-            if ((pin & (1 << 5)) != 0) v.set(0x4000, pin | (1 << 3));
-            if ((v.get(0x4000) & (1 << 5)) == 0) v.set(0x4002, v.get(0x4002) & ~(1L << 22));
-            if ((v.get(0x4000) & (1 << 6)) == 0) v.set(0x400C, v.get(0x400C) & ~(1L << 22));
-            if (rnd.nextBoolean()) v.set(0x4016, 0);
+            long pin = v.get(PIN_BASED_CONTROLS);
+            if ((pin & (1 << 5)) != 0) v.set(PIN_BASED_CONTROLS, pin | (1 << 3));
+            if ((v.get(PIN_BASED_CONTROLS) & (1 << 5)) == 0) v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) & ~(1L << 22));
+            if ((v.get(PIN_BASED_CONTROLS) & (1 << 6)) == 0) v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) & ~(1L << 22));
+            if (rnd.nextBoolean()) v.set(ENTRY_INTERRUPTION_INFO, 0);
             if (rnd.nextBoolean()) {
                 for (int sg = 0; sg < 6; sg++) {
                     v.set(VmEntry.SEL[sg], c.seg[sg].selector);
@@ -82,20 +84,20 @@ class RandomVmcsPropertyTest {
                     v.set(VmEntry.LIMIT[sg], c.seg[sg].limit);
                     v.set(VmEntry.AR[sg], c.seg[sg].attr);
                 }
-                v.set(0x4820, 0x10000);
-                v.set(0x480E, 0x67);
-                v.set(0x4822, 0x8B);
-                v.set(0x6814, 0);
-                v.set(0x4810, 0x37);
-                v.set(0x4812, 0xFFF);
-                v.set(0x6816, 0x7000);
-                v.set(0x6818, 0);
-                v.set(0x6802, 0x1000);
-                v.set(0x4824, 0);
-                v.set(0x4826, 0);
-                v.set(0x6824, 0);
-                v.set(0x6826, 0);
-                v.set(0x4012, v.get(0x4012) & ~((1L << 15) | (1L << 14) | (1L << 2)));
+                v.set(GUEST_LDTR_ACCESS_RIGHTS, 0x10000);
+                v.set(GUEST_TR_LIMIT, 0x67);
+                v.set(GUEST_TR_ACCESS_RIGHTS, 0x8B);
+                v.set(GUEST_TR_BASE, 0);
+                v.set(GUEST_GDTR_LIMIT, 0x37);
+                v.set(GUEST_IDTR_LIMIT, 0xFFF);
+                v.set(GUEST_GDTR_BASE, 0x7000);
+                v.set(GUEST_IDTR_BASE, 0);
+                v.set(GUEST_CR3, 0x1000);
+                v.set(GUEST_INTERRUPTIBILITY, 0);
+                v.set(GUEST_ACTIVITY_STATE, 0);
+                v.set(GUEST_SYSENTER_ESP, 0);
+                v.set(GUEST_SYSENTER_EIP, 0);
+                v.set(ENTRY_CONTROLS, v.get(ENTRY_CONTROLS) & ~((1L << 15) | (1L << 14) | (1L << 2)));
             }
             mutated++;
         }
@@ -104,10 +106,10 @@ class RandomVmcsPropertyTest {
         rnd.nextBytes(junk);
         t.load(0x300000, junk);
         c.rip = launchRip;
-        v.set(0x4402, 0xFFFF);
+        v.set(EXIT_REASON, 0xFFFF);
         c.setRflags(2);
         c.run(1); // VMLAUNCH: any Java exception fails the property
-        long reason = v.get(0x4402);
+        long reason = v.get(EXIT_REASON);
         long flags = c.rflags() & 0x41;
         if (c.vmx.nonRoot) entered++;
         else if (flags != 0) vmfail++;

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,12 +29,12 @@ class UnrestrictedGuestTest {
         v = bed.v;
         m.write64(EPT_PML4, EPT_PDPT | 7);
         for (long i = 0; i < 4; i++) m.write64(EPT_PDPT + 8 * i, (i << 30) | 0x80 | (6 << 3) | 7);
-        v.set(0x201A, EPT_PML4 | 6 | (3 << 3));
-        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
-        v.set(0x401E, VmEntryChecks.PROC2_EPT | VmEntryChecks.PROC2_UNRESTRICTED);
+        v.set(EPT_POINTER, EPT_PML4 | 6 | (3 << 3));
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
+        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_EPT | VmEntryChecks.PROC2_UNRESTRICTED);
         // real mode: CR0.PE = PG = 0 (NE and the other fixed bits stay), no IA-32e mode
-        v.set(0x6800, Cpu.CR0_NE | Cpu.CR0_ET);
-        v.set(0x4012, v.get(0x4012) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(GUEST_CR0, Cpu.CR0_NE | Cpu.CR0_ET);
+        v.set(ENTRY_CONTROLS, v.get(ENTRY_CONTROLS) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
         for (int s = 0; s < 6; s++) {
             int sel = s == Segment.CS ? (int) (CODE16 >>> 4) : 0;
             v.set(VmEntry.SEL[s], sel);
@@ -40,15 +42,15 @@ class UnrestrictedGuestTest {
             v.set(VmEntry.LIMIT[s], 0xFFFF);
             v.set(VmEntry.AR[s], s == Segment.CS ? 0x9B : 0x93);
         }
-        v.set(0x080E, 0);
-        v.set(0x6814, 0);
-        v.set(0x480E, 0xFFFF);
-        v.set(0x4822, 0x8B);
-        v.set(0x6816, 0);
-        v.set(0x4810, 0xFFFF);
-        v.set(0x6818, 0);
-        v.set(0x4812, 0x3FF);
-        v.set(0x681C, 0x8000);
+        v.set(GUEST_TR_SELECTOR, 0);
+        v.set(GUEST_TR_BASE, 0);
+        v.set(GUEST_TR_LIMIT, 0xFFFF);
+        v.set(GUEST_TR_ACCESS_RIGHTS, 0x8B);
+        v.set(GUEST_GDTR_BASE, 0);
+        v.set(GUEST_GDTR_LIMIT, 0xFFFF);
+        v.set(GUEST_IDTR_BASE, 0);
+        v.set(GUEST_IDTR_LIMIT, 0x3FF);
+        v.set(GUEST_RSP, 0x8000);
     }
 
     long run(String insn) {
@@ -59,23 +61,23 @@ class UnrestrictedGuestTest {
     void aRealModeGuestRunsAndExits() {
         t.load(CODE16, TestCpu.assemble(".code16\nmov $0x1234, %ax\nmov %ax, 0x100\ncpuid"));
         assertEquals(10, run("vmlaunch"));
-        assertEquals(6, v.get(0x681E), "guest IP at the CPUID (16-bit code)");
+        assertEquals(6, v.get(GUEST_RIP), "guest IP at the CPUID (16-bit code)");
         assertEquals(0x1234, m.read32(0x100) & 0xFFFF, "the store went to DS base 0 + 0x100 through the identity EPT");
-        assertEquals(CODE16 >>> 4, v.get(0x0802), "CS selector saved");
-        assertEquals(0, v.get(0x6800) & Cpu.CR0_PE);
+        assertEquals(CODE16 >>> 4, v.get(GUEST_CS_SELECTOR), "CS selector saved");
+        assertEquals(0, v.get(GUEST_CR0) & Cpu.CR0_PE);
         assertTrue(c.longModeActive(), "the host is back in 64-bit mode");
     }
 
     @Test
     void aRealModeGuestCanEnterProtectedModeItself() {
         // the guest sets CR0.PE and jumps to 32-bit code (a GDT the test places at 0x7000 with 0x18 = flat 32-bit code)
-        v.set(0x6816, 0x7000);
-        v.set(0x4810, 0x37);
+        v.set(GUEST_GDTR_BASE, 0x7000);
+        v.set(GUEST_GDTR_LIMIT, 0x37);
         t.load(CODE16, TestCpu.assemble(".code16\nmov %cr0, %eax\nor $1, %eax\nmov %eax, %cr0\n"
                 + "ljmpl $0x18, $0x52100\n.org 0x100\n.code32\nmov $0x55, %ebx\ncpuid"));
         assertEquals(10, run("vmlaunch"));
-        assertEquals(1, v.get(0x6800) & Cpu.CR0_PE);
-        assertEquals(0x18, v.get(0x0802));
+        assertEquals(1, v.get(GUEST_CR0) & Cpu.CR0_PE);
+        assertEquals(0x18, v.get(GUEST_CS_SELECTOR));
         assertEquals(0x55, c.r[Cpu.RBX] & 0xFFFFFFFFL, "32-bit code ran");
     }
 
@@ -86,29 +88,29 @@ class UnrestrictedGuestTest {
         // used to survive into this 32-bit paged guest: LME = 1, PG = 1 yet LMA = 0.
         long pd = 0x690000;
         m.write64(pd, 0x83); // 4M page at 0: present, writable, PS
-        v.set(0x6800, Cpu.CR0_PE | Cpu.CR0_NE | Cpu.CR0_ET | Cpu.CR0_PG);
-        v.set(0x6802, pd);
-        v.set(0x6804, 0x10 | 0x2000); // CR4.PSE, VMXE; no PAE: 32-bit paging
+        v.set(GUEST_CR0, Cpu.CR0_PE | Cpu.CR0_NE | Cpu.CR0_ET | Cpu.CR0_PG);
+        v.set(GUEST_CR3, pd);
+        v.set(GUEST_CR4, 0x10 | 0x2000); // CR4.PSE, VMXE; no PAE: 32-bit paging
         for (int s = 0; s < 6; s++) {
             v.set(VmEntry.SEL[s], s == Segment.CS ? 0x18 : 0x10);
             v.set(VmEntry.BASE[s], 0);
             v.set(VmEntry.LIMIT[s], 0xFFFFFFFFL);
             v.set(VmEntry.AR[s], s == Segment.CS ? 0xC09B : 0xC093);
         }
-        v.set(0x400C, v.get(0x400C) | VmEntry.EXIT_SAVE_EFER);
-        v.set(0x681E, CODE16);
+        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmEntry.EXIT_SAVE_EFER);
+        v.set(GUEST_RIP, CODE16);
         t.load(CODE16, TestCpu.assemble(".code32\ncpuid"));
         assertEquals(10, run("vmlaunch"));
-        assertEquals(0, v.get(0x2806) & (Cpu.EFER_LME | Cpu.EFER_LMA), "guest EFER.LME and LMA");
+        assertEquals(0, v.get(GUEST_EFER) & (Cpu.EFER_LME | Cpu.EFER_LMA), "guest EFER.LME and LMA");
         assertTrue(c.longModeActive(), "the host is back in 64-bit mode");
     }
 
     @Test
     void withoutUnrestrictedGuestCr0PeClearFailsTheEntry() {
-        v.set(0x401E, VmEntryChecks.PROC2_EPT);
+        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_EPT);
         t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
         c.rip = TestCpu.CODE;
         c.run(1);
-        assertEquals(0x80000021L, v.get(0x4402), "CR0.PE is a fixed-1 bit without unrestricted guest");
+        assertEquals(0x80000021L, v.get(EXIT_REASON), "CR0.PE is a fixed-1 bit without unrestricted guest");
     }
 }

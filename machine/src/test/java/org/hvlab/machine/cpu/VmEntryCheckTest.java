@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.hvlab.machine.vmx.CpuProfile;
@@ -28,7 +30,7 @@ class VmEntryCheckTest {
         VmxFixture.validVmcs(c, v, 0x300000);
     }
 
-    static final long HOST_RIP = VmxFixture.HOST_RIP;
+    static final long HOST_CODE = VmxFixture.HOST_CODE;
 
     /** Runs the code; -1 when VM entry passed every check (the guest was entered, or injection, not modelled yet, raised #UD). */
     long launch(String insn) {
@@ -40,10 +42,10 @@ class VmEntryCheckTest {
         c.stopRequested = false;
         c.setRflags(2);
         t.faultVector = -1;
-        v.set(0x4402, 0xFFFF); // marker: any real exit overwrites it
+        v.set(EXIT_REASON, 0xFFFF); // marker: any real exit overwrites it
         for (int i = 0; i < 10 && c.rip != TestCpu.CODE + code.length; i++) {
             c.run(1);
-            long reason = v.get(0x4402);
+            long reason = v.get(EXIT_REASON);
             if (c.vmx.nonRoot || (reason != 0xFFFF && (reason & 0x80000000L) == 0)) { // entered (maybe exited again)
                 c.vmx.nonRoot = false;
                 v.launched = false; // the next attempt starts from a clear VMCS again
@@ -56,7 +58,7 @@ class VmEntryCheckTest {
     }
 
     long error() {
-        return v.get(0x4400);
+        return v.get(VM_INSTRUCTION_ERROR);
     }
 
     @Test
@@ -89,66 +91,66 @@ class VmEntryCheckTest {
 
     @Test
     void nmiControlDependencies() {
-        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_VIRTUAL_NMIS);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_VIRTUAL_NMIS);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "virtual NMIs require NMI exiting");
-        v.set(0x4000, v.get(0x4000) & ~VmEntryChecks.PIN_VIRTUAL_NMIS);
-        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~VmEntryChecks.PIN_VIRTUAL_NMIS);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_NMI_WINDOW);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "NMI-window exiting requires virtual NMIs");
-        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_VIRTUAL_NMIS | VmEntryChecks.PIN_NMI_EXITING);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_VIRTUAL_NMIS | VmEntryChecks.PIN_NMI_EXITING);
         assertEquals(-1, launch("vmlaunch"), "NMI exiting + virtual NMIs + NMI window is legal");
     }
 
     @Test
     void reservedControlBitsAndEntryInterruptionInfo() {
-        v.set(0x4000, 0);
+        v.set(PIN_BASED_CONTROLS, 0);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "a must-be-1 pin-based bit is 0");
         validControlsAndHost(c.profile);
-        v.set(0x4016, 0x80000203L); // NMI type with vector 3
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000203L); // NMI type with vector 3
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error());
-        v.set(0x4016, 0x80000302L); // hardware exception, vector 2, no error code: legal
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000302L); // hardware exception, vector 2, no error code: legal
         assertEquals(-1, launch("vmlaunch"));
-        v.set(0x4016, 0x8000030EL); // #PF without deliver-error-code
+        v.set(ENTRY_INTERRUPTION_INFO, 0x8000030EL); // #PF without deliver-error-code
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "#PF must deliver an error code");
-        v.set(0x4016, 0x80000B0EL);
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000B0EL);
         assertEquals(-1, launch("vmlaunch"), "0x80000b0e is a well-formed #PF injection");
-        v.set(0x4016, 0x80000403L); // software interrupt with instruction length 0
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000403L); // software interrupt with instruction length 0
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "software events need an instruction length 1-15 on this profile");
     }
 
     @Test
     void msrListAddressesMustBe16ByteAligned() {
-        v.set(0x4014, 2);
-        v.set(0x200A, 0x700008);
+        v.set(ENTRY_MSR_LOAD_COUNT, 2);
+        v.set(ENTRY_MSR_LOAD_ADDRESS, 0x700008);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error());
         for (int i = 0; i < 2; i++) {
             t.machine.memory().write32(0x700010 + 16L * i, 0x277); // IA32_PAT, a loadable MSR
             t.machine.memory().write64(0x700018 + 16L * i, 0x0007040600070406L);
         }
-        v.set(0x200A, 0x700010);
+        v.set(ENTRY_MSR_LOAD_ADDRESS, 0x700010);
         assertEquals(-1, launch("vmlaunch"));
     }
 
     @Test
     void hostState() {
-        v.set(0x0C02, 0);
+        v.set(HOST_CS_SELECTOR, 0);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "host CS selector 0");
-        v.set(0x0C02, 0x0B);
+        v.set(HOST_CS_SELECTOR, 0x0B);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "host selector with RPL");
-        v.set(0x0C02, 0x08);
-        v.set(0x6C16, 0x8000_0000_0000_0000L);
+        v.set(HOST_CS_SELECTOR, 0x08);
+        v.set(HOST_RIP, 0x8000_0000_0000_0000L);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "non-canonical host RIP");
-        v.set(0x6C16, HOST_RIP);
-        v.set(0x400C, v.get(0x400C) & ~VmEntryChecks.EXIT_HOST_64);
+        v.set(HOST_RIP, HOST_CODE);
+        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) & ~VmEntryChecks.EXIT_HOST_64);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "a 64-bit host needs host address-space size");
     }
@@ -157,32 +159,32 @@ class VmEntryCheckTest {
     void the32BitProfileCannotEnterFromA64BitHost() throws Exception {
         CpuProfile i386 = CpuProfile.load("kvm-2022-i386");
         // its allowed-1 exit controls lack bit 9, so the only legal setting fails the host check
-        v.set(0x400C, i386.vmx(0x48F) & 0xFFFFFFFFL);
+        v.set(EXIT_CONTROLS, i386.vmx(0x48F) & 0xFFFFFFFFL);
         assertEquals(0, VmEntryChecks.controls(v, i386, 39));
         assertEquals(8, VmEntryChecks.hostState(v, i386, 39, true), "SDM 26.2.4: IA-32e host needs host address-space size");
-        v.set(0x400C, v.get(0x400C) | VmEntryChecks.EXIT_HOST_64);
+        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmEntryChecks.EXIT_HOST_64);
         assertEquals(7, VmEntryChecks.controls(v, i386, 39), "bit 9 is not allowed by kvm-2022-i386");
     }
 
     /** Runs VMLAUNCH alone; returns true if it was a failed entry (execution continues at host RIP). */
     boolean failedEntry() {
         t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
-        t.load(HOST_RIP, TestCpu.assemble("hlt"));
+        t.load(HOST_CODE, TestCpu.assemble("hlt"));
         c.rip = TestCpu.CODE;
         c.setRflags(0x8D7);
-        v.set(0x4402, 0);
+        v.set(EXIT_REASON, 0);
         c.run(1);
-        return (v.get(0x4402) & 0x80000000L) != 0; // a failed entry sets bit 31 of the exit reason
+        return (v.get(EXIT_REASON) & 0x80000000L) != 0; // a failed entry sets bit 31 of the exit reason
     }
 
     @Test
     void invalidGuestStateIsAFailedEntryToTheHost() {
-        v.set(0x6800, c.cr0 & ~Cpu.CR0_NE); // guest CR0.NE is fixed to 1
-        v.set(0x4016, 0x80000202L);
+        v.set(GUEST_CR0, c.cr0 & ~Cpu.CR0_NE); // guest CR0.NE is fixed to 1
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000202L);
         assertEquals(true, failedEntry());
-        assertEquals(0x80000021L, v.get(0x4402), "exit reason: VM-entry failure, invalid guest state");
-        assertEquals(0, v.get(0x6400), "qualification");
-        assertEquals(0x80000202L, v.get(0x4016), "the entry interruption-information valid bit is left alone");
+        assertEquals(0x80000021L, v.get(EXIT_REASON), "exit reason: VM-entry failure, invalid guest state");
+        assertEquals(0, v.get(EXIT_QUALIFICATION), "qualification");
+        assertEquals(0x80000202L, v.get(ENTRY_INTERRUPTION_INFO), "the entry interruption-information valid bit is left alone");
         assertEquals(false, v.launched, "launch state unchanged");
         assertEquals(0x7F000, c.r[Cpu.RSP], "host RSP");
         assertEquals(2, c.rflags(), "RFLAGS = 2 after loading host state");
@@ -192,44 +194,44 @@ class VmEntryCheckTest {
 
     @Test
     void nmiInjectionRulesFromVmxFacts() {
-        v.set(0x4016, 0x80000202L);
-        v.set(0x6820, 0x202);
-        v.set(0x4824, 1); // blocking by STI
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000202L);
+        v.set(GUEST_RFLAGS, 0x202);
+        v.set(GUEST_INTERRUPTIBILITY, 1); // blocking by STI
         assertEquals(true, failedEntry());
-        assertEquals(3, v.get(0x6400), "NMI injection under STI blocking: qualification 3 on this profile");
-        v.set(0x4824, 8); // blocking by NMI
-        v.set(0x4000, v.get(0x4000) | VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS);
+        assertEquals(3, v.get(EXIT_QUALIFICATION), "NMI injection under STI blocking: qualification 3 on this profile");
+        v.set(GUEST_INTERRUPTIBILITY, 8); // blocking by NMI
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS);
         assertEquals(true, failedEntry(), "with virtual NMIs, injecting an NMI needs no virtual-NMI blocking");
-        assertEquals(0x80000021L, v.get(0x4402));
-        v.set(0x4000, v.get(0x4000) & ~(VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS));
+        assertEquals(0x80000021L, v.get(EXIT_REASON));
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~(VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS));
         assertEquals(false, failedEntry(), "without virtual NMIs there is no such check (seed 000's hole)");
     }
 
     @Test
     void activityAndInterruptibility() {
-        v.set(0x4826, 3); // wait-for-SIPI: not in this profile's IA32_VMX_MISC bits 8:6
+        v.set(GUEST_ACTIVITY_STATE, 3); // wait-for-SIPI: not in this profile's IA32_VMX_MISC bits 8:6
         assertEquals(true, failedEntry());
-        v.set(0x4826, 1); // HLT with an STI shadow
-        v.set(0x6820, 0x202);
-        v.set(0x4824, 1);
+        v.set(GUEST_ACTIVITY_STATE, 1); // HLT with an STI shadow
+        v.set(GUEST_RFLAGS, 0x202);
+        v.set(GUEST_INTERRUPTIBILITY, 1);
         assertEquals(true, failedEntry());
-        v.set(0x4824, 3); // STI and MOV SS together
-        v.set(0x4826, 0);
+        v.set(GUEST_INTERRUPTIBILITY, 3); // STI and MOV SS together
+        v.set(GUEST_ACTIVITY_STATE, 0);
         assertEquals(true, failedEntry());
-        v.set(0x4824, 0);
-        v.set(0x4016, 0x80000030L); // external interrupt with IF = 0
-        v.set(0x6820, 2);
+        v.set(GUEST_INTERRUPTIBILITY, 0);
+        v.set(ENTRY_INTERRUPTION_INFO, 0x80000030L); // external interrupt with IF = 0
+        v.set(GUEST_RFLAGS, 2);
         assertEquals(true, failedEntry());
     }
 
     @Test
     void linkPointerQualification() {
-        v.set(0x2800, 0x123);
+        v.set(VMCS_LINK_POINTER, 0x123);
         assertEquals(true, failedEntry());
-        assertEquals(4, v.get(0x6400));
-        v.set(0x2800, 0x720000); // aligned, but no VMCS revision there
+        assertEquals(4, v.get(EXIT_QUALIFICATION));
+        v.set(VMCS_LINK_POINTER, 0x720000); // aligned, but no VMCS revision there
         assertEquals(true, failedEntry());
-        assertEquals(4, v.get(0x6400));
+        assertEquals(4, v.get(EXIT_QUALIFICATION));
         t.machine.memory().write32(0x720000, 0x11e57ed0);
         assertEquals(false, failedEntry(), "a link pointer naming an ordinary VMCS without shadowing is valid");
     }
@@ -239,9 +241,9 @@ class VmEntryCheckTest {
         var m = t.machine.memory();
         m.write32(0x700000, 0xC0000100); // FS_BASE may not appear in an MSR-load list
         m.write64(0x700008, 0);
-        v.set(0x2008, 0x700000);
-        v.set(0x4010, 1);
-        v.set(0x6800, 0); // fail the entry so the exit path runs
+        v.set(EXIT_MSR_LOAD_ADDRESS, 0x700000);
+        v.set(EXIT_MSR_LOAD_COUNT, 1);
+        v.set(GUEST_CR0, 0); // fail the entry so the exit path runs
         failedEntry();
         assertEquals(Cpu.SHUTDOWN, c.activity);
         assertEquals(4, m.read32(VMCS + 4), "VMX-abort indicator 4: failure loading an MSR on VM exit");
@@ -254,8 +256,8 @@ class VmEntryCheckTest {
             m.write32(0x710004 + 16L * i, 0);
             m.write64(0x710008 + 16L * i, indexValue[2 * i + 1]);
         }
-        v.set(0x200A, 0x710000);
-        v.set(0x4014, indexValue.length / 2);
+        v.set(ENTRY_MSR_LOAD_ADDRESS, 0x710000);
+        v.set(ENTRY_MSR_LOAD_COUNT, indexValue.length / 2);
     }
 
     @Test
@@ -263,8 +265,8 @@ class VmEntryCheckTest {
         // seed 003: [MTRR1, 0xdead, MTRR2] -> hardware loads MTRR1 and fails on entry 2
         msrList(0x202, 0x0000000080000006L, 0xdead, 0, 0x204, 0x00000000C0000006L);
         assertEquals(true, failedEntry());
-        assertEquals(0x80000022L, v.get(0x4402), "VM-entry failure during MSR loading");
-        assertEquals(2, v.get(0x6400), "qualification: 1-based index of the failing entry");
+        assertEquals(0x80000022L, v.get(EXIT_REASON), "VM-entry failure during MSR loading");
+        assertEquals(2, v.get(EXIT_QUALIFICATION), "qualification: 1-based index of the failing entry");
         assertEquals(0x80000006L, c.msrs.read(0x202), "the entry before it stays loaded");
         assertEquals(0, c.msrs.read(0x204), "the entry after it is not loaded");
     }
@@ -273,7 +275,7 @@ class VmEntryCheckTest {
     void fsBaseInAnEntryMsrListFails() {
         msrList(0x277, 0x0007040600070406L, 0xC0000100L, 0x1000);
         assertEquals(true, failedEntry());
-        assertEquals(2, v.get(0x6400), "FS_BASE may not be loaded from an MSR list");
+        assertEquals(2, v.get(EXIT_QUALIFICATION), "FS_BASE may not be loaded from an MSR list");
     }
 
     @Test
@@ -282,30 +284,30 @@ class VmEntryCheckTest {
         long[] l = new long[2 * 513];
         for (int i = 0; i < 513; i++) { l[2 * i] = 0x277; l[2 * i + 1] = 0x0007040600070406L; }
         msrList(l);
-        v.set(0x4014, 513);
+        v.set(ENTRY_MSR_LOAD_COUNT, 513);
         assertEquals(true, failedEntry());
-        assertEquals(513, v.get(0x6400));
+        assertEquals(513, v.get(EXIT_QUALIFICATION));
     }
 
     @Test
     void segmentRegisterChecks() {
-        v.set(0x4822, 0x89); // TR must be busy
+        v.set(GUEST_TR_ACCESS_RIGHTS, 0x89); // TR must be busy
         assertEquals(true, failedEntry());
-        v.set(0x4822, 0x8B);
-        v.set(0x4816, 0xA093); // CS as a data segment
+        v.set(GUEST_TR_ACCESS_RIGHTS, 0x8B);
+        v.set(GUEST_CS_ACCESS_RIGHTS, 0xA093); // CS as a data segment
         assertEquals(true, failedEntry());
-        v.set(0x4816, 0xE09B); // 64-bit CS with D/B set
+        v.set(GUEST_CS_ACCESS_RIGHTS, 0xE09B); // 64-bit CS with D/B set
         assertEquals(true, failedEntry());
-        v.set(0x4816, 0xA09B);
-        v.set(0x4818, 0xC0F3); // SS DPL 3 with CS DPL 0
+        v.set(GUEST_CS_ACCESS_RIGHTS, 0xA09B);
+        v.set(GUEST_SS_ACCESS_RIGHTS, 0xC0F3); // SS DPL 3 with CS DPL 0
         assertEquals(true, failedEntry());
-        v.set(0x4818, 0xC093);
-        v.set(0x481A, 0xC092); // DS not accessed
+        v.set(GUEST_SS_ACCESS_RIGHTS, 0xC093);
+        v.set(GUEST_DS_ACCESS_RIGHTS, 0xC092); // DS not accessed
         assertEquals(true, failedEntry());
-        v.set(0x481A, 0xC093);
-        v.set(0x4810, 0x10000); // GDTR limit above 16 bits
+        v.set(GUEST_DS_ACCESS_RIGHTS, 0xC093);
+        v.set(GUEST_GDTR_LIMIT, 0x10000); // GDTR limit above 16 bits
         assertEquals(true, failedEntry());
-        v.set(0x4810, 0x27);
+        v.set(GUEST_GDTR_LIMIT, 0x27);
         assertEquals(false, failedEntry(), "valid again");
     }
 }

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,11 +30,11 @@ class VmcsShadowingTest {
         v = bed.v;
         m.write32(SHADOW, c.profile.vmcsRevision() | 0x80000000); // a shadow VMCS: bit 31 of the revision
         for (long a = 0; a < 0x1000; a += 8) { m.write64(READ_BITMAP + a, 0); m.write64(WRITE_BITMAP + a, 0); }
-        v.set(0x4002, v.get(0x4002) | VmEntryChecks.PROC_SECONDARY);
-        v.set(0x401E, VmEntryChecks.PROC2_SHADOWING);
-        v.set(0x2026, READ_BITMAP);
-        v.set(0x2028, WRITE_BITMAP);
-        v.set(0x2800, SHADOW);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
+        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_SHADOWING);
+        v.set(VMREAD_BITMAP_ADDRESS, READ_BITMAP);
+        v.set(VMWRITE_BITMAP_ADDRESS, WRITE_BITMAP);
+        v.set(VMCS_LINK_POINTER, SHADOW);
     }
 
     long run() {
@@ -47,8 +49,8 @@ class VmcsShadowingTest {
         assertEquals(10, run());
         assertEquals(0x4242, c.r[Cpu.RAX]);
         assertEquals(0, c.r[Cpu.RBX] & 0x41, "VMWRITE succeeded (CF = ZF = 0)");
-        assertEquals(GUEST + 22, v.get(0x681E), "the ordinary VMCS is untouched: guest RIP is the CPUID");
-        assertEquals(0x4242, c.vmx.linked(m, SHADOW).get(0x681E), "the shadow VMCS holds the write");
+        assertEquals(GUEST + 22, v.get(GUEST_RIP), "the ordinary VMCS is untouched: guest RIP is the CPUID");
+        assertEquals(0x4242, c.vmx.linked(m, SHADOW).get(GUEST_RIP), "the shadow VMCS holds the write");
     }
 
     @Test
@@ -57,18 +59,18 @@ class VmcsShadowingTest {
         t.load(GUEST, TestCpu.assemble("mov $0x681e, %rdx\nvmwrite %rcx, %rdx"));
         assertEquals(25, run(), "VMWRITE exits");
         t.load(GUEST, TestCpu.assemble("mov $0x10000, %rdx\nvmread %rdx, %rax"));
-        v.set(0x681E, GUEST);
+        v.set(GUEST_RIP, GUEST);
         t.load(TestCpu.CODE, TestCpu.assemble("vmresume"));
         c.rip = TestCpu.CODE;
         c.run(1);
         for (int i = 0; i < 10 && c.vmx.nonRoot; i++) c.run(1);
-        assertEquals(23, v.get(0x4402), "an encoding above bit 14 always exits");
+        assertEquals(23, v.get(EXIT_REASON), "an encoding above bit 14 always exits");
     }
 
     @Test
     void withoutShadowingVmreadExits() {
-        v.set(0x401E, 0);
-        v.set(0x2800, -1L); // a shadow VMCS in the link pointer needs "VMCS shadowing" (qualification 4)
+        v.set(PROC_BASED_CONTROLS2, 0);
+        v.set(VMCS_LINK_POINTER, -1L); // a shadow VMCS in the link pointer needs "VMCS shadowing" (qualification 4)
         t.load(GUEST, TestCpu.assemble("vmread %rdx, %rax"));
         assertEquals(23, run());
     }
@@ -79,23 +81,23 @@ class VmcsShadowingTest {
         long cr3 = 0x650000;
         m.write64(cr3, 0x651001);
         m.write64(cr3 + 8, 0x652001 | (1 << 5));
-        v.set(0x401E, 0);
-        v.set(0x2800, -1L);
-        v.set(0x6802, cr3);
-        v.set(0x4012, v.get(0x4012) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
-        v.set(0x2806, 0);
+        v.set(PROC_BASED_CONTROLS2, 0);
+        v.set(VMCS_LINK_POINTER, -1L);
+        v.set(GUEST_CR3, cr3);
+        v.set(ENTRY_CONTROLS, v.get(ENTRY_CONTROLS) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(GUEST_EFER, 0);
         for (int s = 0; s < 6; s++) v.set(VmEntry.AR[s], s == Segment.CS ? 0xC09B : 0xC093);
-        v.set(0x4816, 0xC09B);
+        v.set(GUEST_CS_ACCESS_RIGHTS, 0xC09B);
         t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
         c.rip = TestCpu.CODE;
         c.run(1);
         assertFalse(c.vmx.nonRoot);
-        assertEquals(0x80000021L, v.get(0x4402));
-        assertEquals(2, v.get(0x6400), "qualification 2: PDPTEs");
+        assertEquals(0x80000021L, v.get(EXIT_REASON));
+        assertEquals(2, v.get(EXIT_QUALIFICATION), "qualification 2: PDPTEs");
         m.write64(cr3 + 8, 0x652001);
         t.load(GUEST, TestCpu.assemble(".code32\ncpuid"));
         c.rip = TestCpu.CODE;
         c.run(1);
-        assertTrue(c.vmx.nonRoot, "valid PDPTEs: entered, reason " + Long.toHexString(v.get(0x4402)));
+        assertTrue(c.vmx.nonRoot, "valid PDPTEs: entered, reason " + Long.toHexString(v.get(EXIT_REASON)));
     }
 }

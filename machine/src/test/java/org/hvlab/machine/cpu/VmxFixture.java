@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.hvlab.machine.vmx.CpuProfile;
@@ -8,7 +10,7 @@ import org.hvlab.machine.vmx.VmEntryChecks;
 
 /** Shared set-up of VMX tests: VMX root operation with a current VMCS, and a VMCS that enters a flat 64-bit guest. */
 final class VmxFixture {
-    static final long VMXON = 0x600000, VMCS = 0x601000, PTR = 0x610000, HOST_RIP = 0x530000, HOST_RSP = 0x7F000;
+    static final long VMXON = 0x600000, VMCS = 0x601000, PTR = 0x610000, HOST_CODE = 0x530000, HOST_STACK = 0x7F000;
 
     private VmxFixture() {}
 
@@ -33,35 +35,35 @@ final class VmxFixture {
      */
     static void validVmcs(Cpu c, Vmcs v, long guestRip) {
         CpuProfile p = c.profile;
-        v.set(0x4000, p.vmx(0x48D) & 0xFFFFFFFFL);
-        v.set(0x4002, p.vmx(0x48E) & 0xFFFFFFFFL);
-        v.set(0x400C, (p.vmx(0x48F) & 0xFFFFFFFFL) | VmEntryChecks.EXIT_HOST_64);
-        v.set(0x4012, (p.vmx(0x490) & 0xFFFFFFFFL) | VmEntryChecks.ENTRY_IA32E_GUEST);
-        v.set(0x6C00, c.cr0);
-        v.set(0x6C04, c.cr4);
-        v.set(0x6C02, c.cr3);
-        v.set(0x0C02, 0x08);
-        v.set(0x0C04, 0x10);
-        v.set(0x0C0C, 0x28);
-        v.set(0x6C16, HOST_RIP);
-        v.set(0x6C14, HOST_RSP);
-        v.set(0x6800, c.cr0);
-        v.set(0x6804, c.cr4);
-        v.set(0x6802, c.cr3);
+        v.set(PIN_BASED_CONTROLS, p.vmx(0x48D) & 0xFFFFFFFFL);
+        v.set(PROC_BASED_CONTROLS, p.vmx(0x48E) & 0xFFFFFFFFL);
+        v.set(EXIT_CONTROLS, (p.vmx(0x48F) & 0xFFFFFFFFL) | VmEntryChecks.EXIT_HOST_64);
+        v.set(ENTRY_CONTROLS, (p.vmx(0x490) & 0xFFFFFFFFL) | VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(HOST_CR0, c.cr0);
+        v.set(HOST_CR4, c.cr4);
+        v.set(HOST_CR3, c.cr3);
+        v.set(HOST_CS_SELECTOR, 0x08);
+        v.set(HOST_SS_SELECTOR, 0x10);
+        v.set(HOST_TR_SELECTOR, 0x28);
+        v.set(HOST_RIP, HOST_CODE);
+        v.set(HOST_RSP, HOST_STACK);
+        v.set(GUEST_CR0, c.cr0);
+        v.set(GUEST_CR4, c.cr4);
+        v.set(GUEST_CR3, c.cr3);
         for (int s = 0; s < 6; s++) {
             v.set(VmEntry.SEL[s], c.seg[s].selector);
             v.set(VmEntry.BASE[s], c.seg[s].base);
             v.set(VmEntry.LIMIT[s], c.seg[s].limit);
             v.set(VmEntry.AR[s], c.seg[s].attr);
         }
-        v.set(0x4820, 0x10000); // LDTR unusable
-        v.set(0x480E, 0x67);    // TR: a busy 64-bit TSS
-        v.set(0x4822, 0x8B);
-        v.set(0x4810, c.gdtrLimit);
-        v.set(0x6816, c.gdtrBase);
-        v.set(0x681E, guestRip);
-        v.set(0x681C, 0x90000);
-        v.set(0x6820, 2);
-        v.set(0x2800, -1L);
+        v.set(GUEST_LDTR_ACCESS_RIGHTS, 0x10000); // LDTR unusable
+        v.set(GUEST_TR_LIMIT, 0x67);    // TR: a busy 64-bit TSS
+        v.set(GUEST_TR_ACCESS_RIGHTS, 0x8B);
+        v.set(GUEST_GDTR_LIMIT, c.gdtrLimit);
+        v.set(GUEST_GDTR_BASE, c.gdtrBase);
+        v.set(GUEST_RIP, guestRip);
+        v.set(GUEST_RSP, 0x90000);
+        v.set(GUEST_RFLAGS, 2);
+        v.set(VMCS_LINK_POINTER, -1L);
     }
 }

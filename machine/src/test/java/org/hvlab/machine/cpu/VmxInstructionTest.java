@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,7 +38,7 @@ class VmxInstructionTest {
     }
 
     long error() {
-        return c.vmx.current.get(0x4400);
+        return c.vmx.current.get(VM_INSTRUCTION_ERROR);
     }
 
     void enterVmx() {

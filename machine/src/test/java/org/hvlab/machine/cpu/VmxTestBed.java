@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +15,7 @@ import org.hvlab.machine.vmx.Vmcs;
  * execute VMLAUNCH/VMRESUME and run the guest to its exit.
  */
 final class VmxTestBed {
-    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_RIP;
+    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_CODE;
     final TestCpu t;
     final Cpu c;
     final Vmcs v;
@@ -49,12 +51,12 @@ final class VmxTestBed {
     long run(String insn, int steps) {
         enter(insn);
         // entered; or entered and already exited (an injected event's delivery can exit at once)
-        boolean exitedAtOnce = (c.rip == HOST || c.rip == HOST + 1) && (v.get(0x4402) & 0x80000000L) == 0;
-        assertTrue(c.vmx.nonRoot || exitedAtOnce, "entered: reason 0x" + Long.toHexString(v.get(0x4402)) + " qualification " + v.get(0x6400));
+        boolean exitedAtOnce = (c.rip == HOST || c.rip == HOST + 1) && (v.get(EXIT_REASON) & 0x80000000L) == 0;
+        assertTrue(c.vmx.nonRoot || exitedAtOnce, "entered: reason 0x" + Long.toHexString(v.get(EXIT_REASON)) + " qualification " + v.get(EXIT_QUALIFICATION));
         for (int i = 0; i < steps && c.vmx.nonRoot; i++) c.run(1);
         assertFalse(c.vmx.nonRoot, "the guest exited; it is at rip=0x" + Long.toHexString(c.rip) + " activity " + c.activity);
         assertTrue(c.rip == HOST || c.rip == HOST + 1, "at host RIP");
-        return v.get(0x4402);
+        return v.get(EXIT_REASON);
     }
 
     long run(String insn) {

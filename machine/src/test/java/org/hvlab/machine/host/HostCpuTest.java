@@ -1,5 +1,7 @@
 package org.hvlab.machine.host;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,7 +50,7 @@ class HostCpuTest {
 
             @Override
             boolean handle(HostCpu cpu, VmEntryResult exit) {
-                exits.add(exit.basicReason() + "@" + Long.toHexString(cpu.vmread(0x681E)));
+                exits.add(exit.basicReason() + "@" + Long.toHexString(cpu.vmread(GUEST_RIP)));
                 Cpu c = cpu.cpu();
                 if (exit.basicReason() == 10) c.r[Cpu.RAX] = 0x2A; // emulated CPUID: the guest sees 42
                 if (exit.basicReason() == 18) cpu.print("hypercall from the guest\n");
@@ -94,7 +96,7 @@ class HostCpuTest {
             @Override
             boolean handle(HostCpu cpu, VmEntryResult exit) {
                 if (exit.basicReason() != 0) throw new HostFault("unexpected exit " + exit);
-                seen.add(String.format("exit 0 info=0x%x blocked=%b", cpu.vmread(0x4404), cpu.nmisBlocked()));
+                seen.add(String.format("exit 0 info=0x%x blocked=%b", cpu.vmread(EXIT_INTERRUPTION_INFO), cpu.nmisBlocked()));
                 phase.set(cpu, 2);
                 cpu.spinUntil(() -> phase.peek() == 3, "the second NMI to be sent");
                 seen.add("before iret: host NMIs " + hostNmis);
@@ -107,7 +109,7 @@ class HostCpuTest {
             @Override
             void setUpVmx(HostCpu cpu, long rip) {
                 super.setUpVmx(cpu, rip);
-                w(cpu, 0x4000, cpu.vmread(0x4000) | 8); // NMI exiting
+                w(cpu, 0x4000, cpu.vmread(PIN_BASED_CONTROLS) | 8); // NMI exiting
                 phase.set(cpu, 1);
             }
         });

@@ -1,5 +1,7 @@
 package org.hvlab.machine.host;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
 import org.hvlab.machine.Machine;
 import org.hvlab.machine.boot.BootLoader;
 import org.hvlab.machine.cpu.Segment;
@@ -104,6 +106,6 @@ abstract class MiniHypervisor implements HostSoftware {
 
     /** Moves guest RIP past the exiting instruction. */
     static void skip(HostCpu cpu) {
-        w(cpu, 0x681E, cpu.vmread(0x681E) + cpu.vmread(0x440C));
+        w(cpu, 0x681E, cpu.vmread(GUEST_RIP) + cpu.vmread(EXIT_INSTRUCTION_LENGTH));
     }
 }

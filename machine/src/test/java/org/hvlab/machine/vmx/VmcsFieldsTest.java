@@ -24,10 +24,24 @@ class VmcsFieldsTest {
             if (n.endsWith(" base") && !n.contains("PML")) assertEquals(VmcsField.WIDTH_NATURAL, f.width(), n);
             assertTrue(f.index() <= 23, n + ": within VMCS_ENUM 0x2e");
         }
-        assertEquals("control_VMX_cpu_based", VmcsFields.byEncoding(0x4002).xmhfName());
-        assertEquals("info_vmexit_reason", VmcsFields.byEncoding(0x4402).xmhfName());
-        assertTrue(VmcsFields.byEncoding(0x4402).readOnly());
+        assertEquals("primary processor-based VM-execution controls", VmcsFields.byEncoding(VmcsFields.PROC_BASED_CONTROLS).sdmName());
+        assertTrue(VmcsFields.byEncoding(VmcsFields.EXIT_REASON).readOnly());
         assertNull(VmcsFields.byEncoding(0x4003));
+    }
+
+    /** One declaration per field: every public constant is a table row under its own name, and every row is a constant. */
+    @Test
+    void theConstantsAndTheTableAreOneVocabulary() throws Exception {
+        int constants = 0;
+        for (java.lang.reflect.Field c : VmcsFields.class.getFields()) {
+            if (c.getType() != int.class || !java.lang.reflect.Modifier.isStatic(c.getModifiers())) continue;
+            constants++;
+            VmcsField f = VmcsFields.byEncoding(c.getInt(null));
+            assertTrue(f != null, c.getName() + " is not in the table");
+            assertEquals(c.getName(), f.name());
+            assertEquals(f, VmcsFields.byName(c.getName()));
+        }
+        assertEquals(VmcsFields.count(), constants, "every table row is a constant");
     }
 
     @Test

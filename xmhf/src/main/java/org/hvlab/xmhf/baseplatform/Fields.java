@@ -1,49 +1,10 @@
 package org.hvlab.xmhf.baseplatform;
 
-/** VMCS field encodings XMHF uses (SDM Vol.3C Appendix B; names as in the SDM). */
+import static org.hvlab.machine.vmx.VmcsFields.*;
+
+/** What XMHF adds to the machine's VMX vocabulary: its segment-field groups and the control bits it uses. */
 public final class Fields {
     private Fields() {}
-
-    // 16-bit
-    public static final int VPID = 0x0000;
-    public static final int GUEST_ES_SELECTOR = 0x0800, GUEST_CS_SELECTOR = 0x0802, GUEST_SS_SELECTOR = 0x0804,
-            GUEST_DS_SELECTOR = 0x0806, GUEST_FS_SELECTOR = 0x0808, GUEST_GS_SELECTOR = 0x080A,
-            GUEST_LDTR_SELECTOR = 0x080C, GUEST_TR_SELECTOR = 0x080E;
-    public static final int HOST_ES_SELECTOR = 0x0C00, HOST_CS_SELECTOR = 0x0C02, HOST_SS_SELECTOR = 0x0C04,
-            HOST_DS_SELECTOR = 0x0C06, HOST_FS_SELECTOR = 0x0C08, HOST_GS_SELECTOR = 0x0C0A, HOST_TR_SELECTOR = 0x0C0C;
-    // 64-bit
-    public static final int MSR_BITMAP = 0x2004, EXIT_MSR_STORE_ADDRESS = 0x2006, EXIT_MSR_LOAD_ADDRESS = 0x2008,
-            ENTRY_MSR_LOAD_ADDRESS = 0x200A, EPT_POINTER = 0x201A, GUEST_PHYSICAL_ADDRESS = 0x2400,
-            VMCS_LINK_POINTER = 0x2800;
-    // 32-bit control and read-only
-    public static final int PIN_BASED_CONTROLS = 0x4000, PROC_BASED_CONTROLS = 0x4002, EXCEPTION_BITMAP = 0x4004,
-            PF_ERROR_CODE_MASK = 0x4006, PF_ERROR_CODE_MATCH = 0x4008, CR3_TARGET_COUNT = 0x400A,
-            EXIT_CONTROLS = 0x400C, EXIT_MSR_STORE_COUNT = 0x400E, EXIT_MSR_LOAD_COUNT = 0x4010,
-            ENTRY_CONTROLS = 0x4012, ENTRY_MSR_LOAD_COUNT = 0x4014, ENTRY_INTERRUPTION_INFO = 0x4016,
-            ENTRY_EXCEPTION_ERROR_CODE = 0x4018, ENTRY_INSTRUCTION_LENGTH = 0x401A, PROC_BASED_CONTROLS2 = 0x401E;
-    public static final int VM_INSTRUCTION_ERROR = 0x4400, EXIT_REASON = 0x4402, EXIT_INTERRUPTION_INFO = 0x4404,
-            EXIT_INTERRUPTION_ERROR_CODE = 0x4406, IDT_VECTORING_INFO = 0x4408, IDT_VECTORING_ERROR_CODE = 0x440A,
-            EXIT_INSTRUCTION_LENGTH = 0x440C, EXIT_INSTRUCTION_INFO = 0x440E;
-    public static final int GUEST_ES_LIMIT = 0x4800, GUEST_CS_LIMIT = 0x4802, GUEST_SS_LIMIT = 0x4804, GUEST_DS_LIMIT = 0x4806,
-            GUEST_FS_LIMIT = 0x4808, GUEST_GS_LIMIT = 0x480A, GUEST_LDTR_LIMIT = 0x480C, GUEST_TR_LIMIT = 0x480E,
-            GUEST_GDTR_LIMIT = 0x4810, GUEST_IDTR_LIMIT = 0x4812;
-    public static final int GUEST_ES_ACCESS_RIGHTS = 0x4814, GUEST_CS_ACCESS_RIGHTS = 0x4816, GUEST_SS_ACCESS_RIGHTS = 0x4818,
-            GUEST_DS_ACCESS_RIGHTS = 0x481A, GUEST_FS_ACCESS_RIGHTS = 0x481C, GUEST_GS_ACCESS_RIGHTS = 0x481E,
-            GUEST_LDTR_ACCESS_RIGHTS = 0x4820, GUEST_TR_ACCESS_RIGHTS = 0x4822;
-    public static final int GUEST_INTERRUPTIBILITY = 0x4824, GUEST_ACTIVITY_STATE = 0x4826, GUEST_SYSENTER_CS = 0x482A;
-    public static final int HOST_SYSENTER_CS = 0x4C00;
-    // natural width
-    public static final int CR0_GUEST_HOST_MASK = 0x6000, CR4_GUEST_HOST_MASK = 0x6002, CR0_READ_SHADOW = 0x6004,
-            CR4_READ_SHADOW = 0x6006;
-    public static final int EXIT_QUALIFICATION = 0x6400, GUEST_LINEAR_ADDRESS = 0x640A;
-    public static final int GUEST_CR0 = 0x6800, GUEST_CR3 = 0x6802, GUEST_CR4 = 0x6804, GUEST_ES_BASE = 0x6806,
-            GUEST_CS_BASE = 0x6808, GUEST_SS_BASE = 0x680A, GUEST_DS_BASE = 0x680C, GUEST_FS_BASE = 0x680E,
-            GUEST_GS_BASE = 0x6810, GUEST_LDTR_BASE = 0x6812, GUEST_TR_BASE = 0x6814, GUEST_GDTR_BASE = 0x6816,
-            GUEST_IDTR_BASE = 0x6818, GUEST_DR7 = 0x681A, GUEST_RSP = 0x681C, GUEST_RIP = 0x681E, GUEST_RFLAGS = 0x6820,
-            GUEST_SYSENTER_ESP = 0x6824, GUEST_SYSENTER_EIP = 0x6826;
-    public static final int HOST_CR0 = 0x6C00, HOST_CR3 = 0x6C02, HOST_CR4 = 0x6C04, HOST_FS_BASE = 0x6C06,
-            HOST_GS_BASE = 0x6C08, HOST_TR_BASE = 0x6C0A, HOST_GDTR_BASE = 0x6C0C, HOST_IDTR_BASE = 0x6C0E,
-            HOST_SYSENTER_ESP = 0x6C10, HOST_SYSENTER_EIP = 0x6C12, HOST_RSP = 0x6C14, HOST_RIP = 0x6C16;
 
     /** Segment fields per register ES, CS, SS, DS, FS, GS: selector, base, limit, access rights. */
     public static final int[][] GUEST_SEGMENTS = {
@@ -61,12 +22,6 @@ public final class Fields {
     public static final long PROC2_EPT = 1 << 1, PROC2_ENABLE_RDTSCP = 1 << 3, PROC2_VPID = 1 << 5, PROC2_UNRESTRICTED_GUEST = 1 << 7;
     public static final long EXIT_HOST_ADDRESS_SPACE_SIZE = 1 << 9, EXIT_ACK_INTERRUPT = 1 << 15;
     public static final long ENTRY_IA32E_MODE_GUEST = 1 << 9;
-
-    // exit reasons
-    public static final int EXIT_EXCEPTION_OR_NMI = 0, EXIT_EXTERNAL_INTERRUPT = 1, EXIT_TRIPLE_FAULT = 2, EXIT_INIT = 3,
-            EXIT_SIPI = 4, EXIT_INTERRUPT_WINDOW = 7, EXIT_NMI_WINDOW = 8, EXIT_CPUID = 10, EXIT_HLT = 12, EXIT_INVD = 13,
-            EXIT_VMCALL = 18, EXIT_CR_ACCESS = 28, EXIT_IO = 30, EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_MTF = 37,
-            EXIT_EPT_VIOLATION = 48, EXIT_EPT_MISCONFIG = 49, EXIT_XSETBV = 55;
 
     /** Interruption information of an NMI (type 2, vector 2, valid). */
     public static final long NMI_INFO = 0x80000202L;

@@ -1,5 +1,6 @@
 package org.hvlab.xmhf.eventhub;
 
+import static org.hvlab.machine.vmx.VmcsFields.*;
 import static org.hvlab.xmhf.baseplatform.Fields.*;
 
 import org.hvlab.machine.RunEnding;
@@ -8,6 +9,7 @@ import org.hvlab.machine.cpu.Cpuid;
 import org.hvlab.machine.host.HostCpu;
 import org.hvlab.machine.host.HostFault;
 import org.hvlab.machine.host.VmEntryResult;
+import org.hvlab.machine.vmx.ExitReason;
 import org.hvlab.machine.vmx.VmcsField;
 import org.hvlab.machine.vmx.VmcsFields;
 import org.hvlab.xmhf.XmhfOptions;
@@ -64,7 +66,7 @@ public final class InterceptHandler {
         int reason = exit.basicReason();
         v.exitReason = reason;
         // the NMI check comes first, with a direct VMREAD (nothing may print or quiesce before it)
-        boolean nmiExit = reason == EXIT_EXCEPTION_OR_NMI && c.vmread(EXIT_INTERRUPTION_INFO) == NMI_INFO;
+        boolean nmiExit = reason == ExitReason.EXCEPTION_OR_NMI.code && c.vmread(EXIT_INTERRUPTION_INFO) == NMI_INFO;
         if (nmiExit && options.iretAfterNmiExit()) c.iret();
         v.vmcs.get(c);
         reinjectInterruptedEvent(v);
@@ -94,23 +96,26 @@ public final class InterceptHandler {
     }
 
     private void dispatch(Vcpu v, int reason) {
-        switch (reason) {
-            case EXIT_EXCEPTION_OR_NMI -> exception(v);
-            case EXIT_NMI_WINDOW -> smp.nmiWindow(v);
-            case EXIT_CPUID -> cpuid(v);
-            case EXIT_INVD -> skip(v);
-            case EXIT_VMCALL -> {
+        ExitReason r = ExitReason.of(reason);
+        if (r == null) throw halt(v, "unhandled intercept, exit reason " + reason);
+        switch (r) {
+            case EXCEPTION_OR_NMI -> exception(v);
+            case NMI_WINDOW -> smp.nmiWindow(v);
+            case CPUID -> cpuid(v);
+            case INVD -> skip(v);
+            case VMCALL -> {
                 if (!hypapp.onHypercall(xmhf, v)) injectUd(v);
             }
-            case EXIT_CR_ACCESS -> crAccess(v);
-            case EXIT_RDMSR -> rdmsr(v);
-            case EXIT_WRMSR -> wrmsr(v);
-            case EXIT_EPT_VIOLATION -> eptViolation(v);
-            case EXIT_MTF -> apicWriteDone(v);
-            case 19, 20, 21, 22, 23, 24, 25, 26, 27, 50, 53 -> injectUd(v); // VMX instructions: #UD until nested VMX exists
-            case EXIT_TRIPLE_FAULT -> throw halt(v, "guest triple fault");
-            case EXIT_INIT -> throw halt(v, "INIT signal in the guest");
-            default -> throw halt(v, "unhandled intercept, exit reason " + reason);
+            case CR_ACCESS -> crAccess(v);
+            case RDMSR -> rdmsr(v);
+            case WRMSR -> wrmsr(v);
+            case EPT_VIOLATION -> eptViolation(v);
+            case MONITOR_TRAP_FLAG -> apicWriteDone(v);
+            // VMX instructions: #UD until nested VMX exists
+            case VMCLEAR, VMLAUNCH, VMPTRLD, VMPTRST, VMREAD, VMRESUME, VMWRITE, VMXOFF, VMXON, INVEPT, INVVPID -> injectUd(v);
+            case TRIPLE_FAULT -> throw halt(v, "guest triple fault");
+            case INIT_SIGNAL -> throw halt(v, "INIT signal in the guest");
+            default -> throw halt(v, "unhandled intercept, exit reason " + reason + " (" + r.sdmName + ")");
         }
     }
 
@@ -403,7 +408,7 @@ public final class InterceptHandler {
             if (!r.succeeded()) continue;
             long val = v.cpu.lastRead();
             String fmt = f.width() == VmcsField.WIDTH_64 || f.width() == VmcsField.WIDTH_NATURAL ? "0x%016x" : "0x%08x";
-            sb.append(String.format("%s(0x%04x) VMENTRY01%s = " + fmt + "\n", v.prefix(), f.encoding(), f.xmhfName(), val));
+            sb.append(String.format("%s(0x%04x) VMENTRY01%s = " + fmt + "\n", v.prefix(), f.encoding(), org.hvlab.xmhf.baseplatform.XmhfFieldNames.of(f), val));
         }
         smp.printf(v, sb.toString());
     }
