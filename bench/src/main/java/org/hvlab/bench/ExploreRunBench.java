@@ -52,7 +52,7 @@ public class ExploreRunBench {
     @Setup
     public void setup() throws Exception {
         scenario = ScenarioLoader.parse(Path.of("quiesce-2cpu.yaml"), SCENARIO.formatted(hypervisor));
-        ScenarioRun.Outcome o = ScenarioRun.random(scenario, 0);
+        ScenarioRun.Result o = ScenarioRun.random(scenario, 0);
         if (o.verdict().failed() || !o.guestSerial().contains("writes=50")) {
             throw new IllegalStateException("the storm did not run: " + o.verdict().message() + "\n" + o.guestSerial());
         }

@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("== 3. report of the minimised run");
             RunRecord r = m.record();
             Scenario s = r.scenario();
-            ScenarioRun.Outcome o = ScenarioRun.run(s, r.seed(), r.choiceSource(s.scheduling().maxQuantum()), r.plan(), true);
+            ScenarioRun.Result o = ScenarioRun.run(s, r.seed(), r.choiceSource(s.scheduling().maxQuantum()), r.plan(), true);
             List<Path> files = Report.write(o, out, min.getFileName().toString().replace(".yaml", ""));
             System.out.printf("  timeline (Perfetto / chrome://tracing): %s%n  page: %s%n", files.get(0), files.get(1));
             System.out.printf("  replay it:  hvlab replay %s%n", min);

@@ -23,7 +23,7 @@ final class ReplayCommand implements Callable<Integer> {
         try {
             RunRecord r = RunRecord.read(record);
             Scenario s = r.scenario();
-            ScenarioRun.Outcome o = ScenarioRun.run(s, r.seed(), r.choiceSource(s.scheduling().maxQuantum()), r.plan());
+            ScenarioRun.Result o = ScenarioRun.run(s, r.seed(), r.choiceSource(s.scheduling().maxQuantum()), r.plan());
             System.out.print(o.serial());
             System.out.flush();
             boolean same = r.matches(o.verdict()) && o.serial().equals(r.serial());

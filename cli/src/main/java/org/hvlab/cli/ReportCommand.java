@@ -30,7 +30,7 @@ final class ReportCommand implements Callable<Integer> {
         try {
             RunRecord r = RunRecord.read(record);
             Scenario s = r.scenario();
-            ScenarioRun.Outcome o = ScenarioRun.run(s, r.seed(), r.choiceSource(s.scheduling().maxQuantum()), r.plan(), true);
+            ScenarioRun.Result o = ScenarioRun.run(s, r.seed(), r.choiceSource(s.scheduling().maxQuantum()), r.plan(), true);
             Path dir = out != null ? out : (record.toAbsolutePath().getParent());
             String base = record.getFileName().toString().replaceFirst("\\.yaml$", "");
             List<Path> files = Report.write(o, dir, base);

@@ -62,7 +62,7 @@ public final class Explorer {
                     if (i >= st.runs()) return;
                     long seed = st.seed() + i;
                     try {
-                        ScenarioRun.Outcome o = Strategies.run(s, seed, st.strategy(), st.pctDepth());
+                        ScenarioRun.Result o = Strategies.run(s, seed, st.strategy(), st.pctDepth());
                         Verdict v = o.verdict();
                         synchronized (verdicts) {
                             verdicts.merge(v.kind(), 1L, Long::sum);
@@ -115,7 +115,7 @@ public final class Explorer {
         return sb.toString();
     }
 
-    private static Path save(Path dir, Scenario s, ScenarioRun.Outcome o) throws IOException {
+    private static Path save(Path dir, Scenario s, ScenarioRun.Result o) throws IOException {
         if (dir == null) return null;
         Files.createDirectories(dir);
         String id = Integer.toHexString(o.verdict().signature().hashCode() & 0x7FFFFFFF);

@@ -1,7 +1,6 @@
 package org.hvlab.explore;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -31,11 +30,6 @@ public final class InjectionPlan {
 
     public int size() {
         return nmis.size();
-    }
-
-    /** The last step at which this plan injects, or -1 for an empty plan. */
-    public long lastStep() {
-        return nmis.isEmpty() ? -1 : nmis.get(nmis.size() - 1).step();
     }
 
     /** Expands the scenario's injection entries for the run with {@code seed}. */
@@ -76,22 +70,6 @@ public final class InjectionPlan {
         return new InjectionPlan(l);
     }
 
-    /** Packs the plan for a run record: step and CPU+1 per NMI. */
-    public long[] pack() {
-        long[] a = new long[2 * nmis.size()];
-        for (int i = 0; i < nmis.size(); i++) {
-            a[2 * i] = nmis.get(i).step();
-            a[2 * i + 1] = nmis.get(i).cpu();
-        }
-        return a;
-    }
-
-    public static InjectionPlan unpack(long[] a) {
-        List<Nmi> l = new ArrayList<>();
-        for (int i = 0; i + 1 < a.length; i += 2) l.add(new Nmi(a[i], (int) a[i + 1]));
-        return new InjectionPlan(l);
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof InjectionPlan p && p.nmis.equals(nmis);
@@ -104,6 +82,6 @@ public final class InjectionPlan {
 
     @Override
     public String toString() {
-        return nmis.size() <= 8 ? nmis.toString() : nmis.size() + " NMIs " + Arrays.toString(pack()).substring(0, 60) + "...";
+        return nmis.size() <= 8 ? nmis.toString() : nmis.size() + " NMIs " + nmis.subList(0, 8) + "...";
     }
 }

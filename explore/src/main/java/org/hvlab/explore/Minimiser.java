@@ -38,14 +38,14 @@ public final class Minimiser {
         InjectionPlan plan = original.plan();
         int[] choices = original.choices();
         // the original with a round-robin tail must fail as recorded; its full choice list ensures it
-        ScenarioRun.Outcome best = attempt(choices, plan);
+        ScenarioRun.Result best = attempt(choices, plan);
         if (best == null) throw new ScenarioException("the record does not fail as recorded when replayed; nothing to minimise");
 
         // 1. the injection plan: remove chunks of NMIs, halving the chunk size (ddmin)
         for (int chunk = Math.max(1, plan.size() / 2); chunk >= 1 && runs < budget; chunk /= 2) {
             for (int from = 0; from < plan.size() && runs < budget; ) {
                 InjectionPlan smaller = plan.without(from, Math.min(plan.size(), from + chunk));
-                ScenarioRun.Outcome o = attempt(choices, smaller);
+                ScenarioRun.Result o = attempt(choices, smaller);
                 if (o != null) {
                     plan = smaller;
                     best = o;
@@ -60,7 +60,7 @@ public final class Minimiser {
         int lo = 0, hi = choices.length;
         while (lo < hi && runs < budget) {
             int mid = (lo + hi) >>> 1;
-            ScenarioRun.Outcome o = attempt(Arrays.copyOf(choices, mid), plan);
+            ScenarioRun.Result o = attempt(Arrays.copyOf(choices, mid), plan);
             if (o != null) {
                 hi = mid;
                 best = o;
@@ -76,7 +76,7 @@ public final class Minimiser {
                 int[] smaller = new int[choices.length - Math.min(chunk, choices.length - from)];
                 System.arraycopy(choices, 0, smaller, 0, from);
                 System.arraycopy(choices, Math.min(choices.length, from + chunk), smaller, from, smaller.length - from);
-                ScenarioRun.Outcome o = attempt(smaller, plan);
+                ScenarioRun.Result o = attempt(smaller, plan);
                 if (o != null) {
                     choices = smaller;
                     best = o;
@@ -92,12 +92,12 @@ public final class Minimiser {
     }
 
     /** Runs with these choices then round-robin; the outcome if the signature holds, else null. */
-    private ScenarioRun.Outcome attempt(int[] choices, InjectionPlan plan) throws ScenarioException {
+    private ScenarioRun.Result attempt(int[] choices, InjectionPlan plan) throws ScenarioException {
         runs++;
         ChoiceRecord r = new ChoiceRecord();
         for (int p : choices) r.add(p >>> 24, p & 0xFFFFFF);
         ChoiceSource src = r.replay(new RoundRobin(scenario.scheduling().maxQuantum()));
-        ScenarioRun.Outcome o = ScenarioRun.run(scenario, original.seed(), src, plan);
+        ScenarioRun.Result o = ScenarioRun.run(scenario, original.seed(), src, plan);
         return original.matches(o.verdict()) ? o : null;
     }
 }

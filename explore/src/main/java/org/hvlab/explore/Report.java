@@ -22,7 +22,7 @@ public final class Report {
     private Report() {}
 
     /** Writes {@code base}.trace.json and {@code base}.html; returns the two paths. */
-    public static List<Path> write(ScenarioRun.Outcome o, Path dir, String base) throws IOException {
+    public static List<Path> write(ScenarioRun.Result o, Path dir, String base) throws IOException {
         Trace t = o.machine().trace();
         if (t == null) throw new IllegalArgumentException("the run was not traced");
         Files.createDirectories(dir);
@@ -32,7 +32,7 @@ public final class Report {
         return List.of(json, html);
     }
 
-    static String chromeTrace(ScenarioRun.Outcome o, Trace t) {
+    static String chromeTrace(ScenarioRun.Result o, Trace t) {
         StringBuilder sb = new StringBuilder("{\"displayTimeUnit\": \"ns\", \"otherData\": {\"scenario\": ");
         str(sb, o.scenario().name()).append(", \"seed\": ").append(o.seed()).append(", \"verdict\": ");
         str(sb, o.verdict().signature()).append("},\n\"traceEvents\": [\n");
@@ -98,7 +98,7 @@ public final class Report {
         return "#e74c3c";
     }
 
-    static String html(ScenarioRun.Outcome o, Trace t) {
+    static String html(ScenarioRun.Result o, Trace t) {
         int cpus = o.scenario().machine().cpus();
         long end = Math.max(1, o.result().steps());
         int width = 1200, row = 36, top = 30;

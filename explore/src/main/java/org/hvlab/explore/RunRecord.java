@@ -40,7 +40,7 @@ public record RunRecord(int version, String scenarioPath, String scenarioSource,
         return v.signature().equals(signature) || version == 1 && v.kind().equals(verdictKind);
     }
 
-    public static RunRecord of(ScenarioRun.Outcome o) {
+    public static RunRecord of(ScenarioRun.Result o) {
         ChoiceRecord c = o.choices();
         if (c.truncated()) throw new IllegalStateException("the run made more than " + ChoiceRecord.LIMIT + " scheduling choices; its record cannot be kept");
         int[] packed = new int[c.size()];

@@ -22,19 +22,19 @@ import org.hvlab.xmhf.hypapp.Hypapp;
  * run does follows from those inputs, so a record of them replays it byte for byte.
  */
 public final class ScenarioRun {
-    /** What one run produced. */
-    public record Outcome(Scenario scenario, long seed, String strategy, InjectionPlan plan, RunResult result, Verdict verdict,
+    /** What one run produced (its verdict, output and choices; not to be confused with the machine's {@code Outcome}, the status class of its ending). */
+    public record Result(Scenario scenario, long seed, String strategy, InjectionPlan plan, RunResult result, Verdict verdict,
             String serial, String guestSerial, ChoiceRecord choices, long[] injectedPerCpu, Machine machine) {}
 
     private ScenarioRun() {}
 
     /** Runs with the choices {@code choices} makes and the injection plan {@code plan}. */
-    public static Outcome run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan) throws ScenarioException {
+    public static Result run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan) throws ScenarioException {
         return run(s, seed, choices, plan, false);
     }
 
     /** As {@link #run(Scenario, long, ChoiceSource, InjectionPlan)}; {@code trace} records a timeline (machine.trace()). */
-    public static Outcome run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan, boolean trace) throws ScenarioException {
+    public static Result run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan, boolean trace) throws ScenarioException {
         ElfImage img = image(s);
         CpuProfile profile;
         try {
@@ -68,12 +68,12 @@ public final class ScenarioRun {
             Verdict n = Oracles.nmiAccounting(m);
             if (n != null) v = n;
         }
-        return new Outcome(s, seed, choices.describe(), plan, r, v, m.serial().text(), guest, m.scheduler().record(),
+        return new Result(s, seed, choices.describe(), plan, r, v, m.serial().text(), guest, m.scheduler().record(),
                 driver[0] == null ? new long[0] : driver[0].injected.clone(), m);
     }
 
     /** Runs with the seeded random scheduler of the scenario and its plan expanded for {@code seed}. */
-    public static Outcome random(Scenario s, long seed) throws ScenarioException {
+    public static Result random(Scenario s, long seed) throws ScenarioException {
         return run(s, seed, new org.hvlab.machine.sched.SeededRandom(seed, s.scheduling().maxQuantum()),
                 InjectionPlan.expand(s.injections(), seed, s.limits().maxSteps()));
     }

@@ -7,7 +7,7 @@ import org.hvlab.machine.sched.SeededRandom;
 public final class Strategies {
     private Strategies() {}
 
-    public static ScenarioRun.Outcome run(Scenario s, long seed, String strategy, int pctDepth) throws ScenarioException {
+    public static ScenarioRun.Result run(Scenario s, long seed, String strategy, int pctDepth) throws ScenarioException {
         return ScenarioRun.run(s, seed, source(s, seed, strategy, pctDepth), InjectionPlan.expand(s.injections(), seed, s.limits().maxSteps()));
     }
 

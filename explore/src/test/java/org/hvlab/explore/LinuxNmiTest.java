@@ -44,7 +44,7 @@ class LinuxNmiTest {
         Scenario s = ScenarioLoader.parse(Path.of("accounting.yaml"), SCENARIO.formatted(cpus, c[0], c[2]));
         long nested = 0;
         for (long seed = 1; seed <= 2; seed++) {
-            ScenarioRun.Outcome o = ScenarioRun.random(s, seed);
+            ScenarioRun.Result o = ScenarioRun.random(s, seed);
             assertEquals("pass", o.verdict().kind(), o.verdict().message());
             assertTrue(o.guestSerial().contains("linux-nmi: ok\n"), o.guestSerial());
             Matcher m = CPU_LINE.matcher(o.guestSerial());
@@ -89,7 +89,7 @@ class LinuxNmiTest {
         java.util.Set<Long> sites = new java.util.TreeSet<>();
         long inWindow = 0, windowStart = -1, windowEnd = -1, codeEnd = -1, finalIretq = -1;
         for (long seed = 1; seed <= runs; seed++) {
-            ScenarioRun.Outcome o = ScenarioRun.random(s, seed);
+            ScenarioRun.Result o = ScenarioRun.random(s, seed);
             var sym = o.machine().symbols();
             windowStart = sym.address("nmi_entry");
             windowEnd = sym.address("repeat_nmi");
@@ -115,7 +115,7 @@ class LinuxNmiTest {
     @Test
     void seed000EndsOnAnIretqThatReturnsToItself() throws Exception {
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "seed000-linux-nmi-buggy.yaml"));
-        ScenarioRun.Outcome o = null;
+        ScenarioRun.Result o = null;
         for (long seed = 1; seed <= 6 && (o == null || !o.verdict().signature().contains("IRETQ")); seed++) o = ScenarioRun.random(s, seed);
         assertEquals("stuck: IRETQ returning to itself <nested_nmi_out+0x1>", o.verdict().signature(), o.verdict().message());
         Matcher m = Pattern.compile("CPU (\\d) stuck: IRETQ returning to itself at rip=0x([0-9a-f]+) <nested_nmi_out\\+0x1>; frame rip=0x([0-9a-f]+) cs=0x8 rflags=0x[0-9a-f]+ rsp=0x([0-9a-f]+) ss=0x10; "
@@ -139,7 +139,7 @@ class LinuxNmiTest {
     @Test
     void seed000CanAlsoEndInAnIretqLoopThroughTheEntryPath() throws Exception {
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "seed000-linux-nmi-buggy.yaml"));
-        ScenarioRun.Outcome o = ScenarioRun.random(s, 3);
+        ScenarioRun.Result o = ScenarioRun.random(s, 3);
         assertEquals("stuck: IRETQ loop <nested_nmi_out+0x1>", o.verdict().signature());
         Matcher m = Pattern.compile("CPU (\\d) stuck: IRETQ loop at rip=0x([0-9a-f]+) <nested_nmi_out\\+0x1>: its frame \\(rsp=0x([0-9a-f]+)\\) returns to rip=0x([0-9a-f]+) <[^>]+> with rsp=0x[0-9a-f]+, "
                 + "which comes back to it with the same frame, \\d+ times, no NMI in between; that frame was written by the NMI injected at step \\d+").matcher(o.verdict().message());
@@ -165,7 +165,7 @@ class LinuxNmiTest {
         assertEquals(rec.signature(), m.record().signature());
         assertTrue(m.nmisAfter() <= 6, "a handful of NMIs: " + m.nmisBefore() + " -> " + m.nmisAfter());
         assertTrue(m.record().message().contains("while it was still NMI-blocked: step "), m.record().message());
-        ScenarioRun.Outcome again = ScenarioRun.run(m.record().scenario(), m.record().seed(), m.record().choiceSource(s.scheduling().maxQuantum()), m.record().plan());
+        ScenarioRun.Result again = ScenarioRun.run(m.record().scenario(), m.record().seed(), m.record().choiceSource(s.scheduling().maxQuantum()), m.record().plan());
         assertEquals(m.record().message(), again.verdict().message(), "the minimised record replays to the same message");
         java.util.List<String> chain = NmiChains.selfFrameChain(again.machine().cpu(0), again.machine().symbols());
         assertTrue(chain.get(chain.size() - 1).startsWith("The last of these interrupted the IRETQ at rip="), chain.toString());
@@ -177,7 +177,7 @@ class LinuxNmiTest {
         String text = java.nio.file.Files.readString(Path.of("..", "scenarios", "seed000-linux-nmi-buggy.yaml")).replace("profile: kvm-2022-nested-nmi", "profile: kvm-2022");
         Scenario s = ScenarioLoader.parse(Path.of("sdm.yaml"), text);
         for (long seed = 1; seed <= 3; seed++) {
-            ScenarioRun.Outcome o = ScenarioRun.random(s, seed);
+            ScenarioRun.Result o = ScenarioRun.random(s, seed);
             assertTrue(!o.verdict().signature().contains("IRETQ"), o.verdict().message());
         }
     }
@@ -185,7 +185,7 @@ class LinuxNmiTest {
     @Test
     void aBadOptionIsOneLine() throws Exception {
         String text = SCENARIO.formatted(1, "none", "").replace("iters=2500", "iters=25x");
-        ScenarioRun.Outcome o = ScenarioRun.random(ScenarioLoader.parse(Path.of("bad.yaml"), text), 1);
+        ScenarioRun.Result o = ScenarioRun.random(ScenarioLoader.parse(Path.of("bad.yaml"), text), 1);
         assertEquals("linux-nmi: bad number in option iters=\n", o.guestSerial());
         assertEquals("exit-status", o.verdict().kind());
     }

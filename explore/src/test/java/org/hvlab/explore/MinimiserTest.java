@@ -36,7 +36,7 @@ class MinimiserTest {
         m.record().write(min);
         RunRecord back = RunRecord.read(min);
         assertEquals(RunRecord.ROUND_ROBIN, back.fallback());
-        ScenarioRun.Outcome again = ScenarioRun.run(back.scenario(), back.seed(), back.choiceSource(s.scheduling().maxQuantum()), back.plan());
+        ScenarioRun.Result again = ScenarioRun.run(back.scenario(), back.seed(), back.choiceSource(s.scheduling().maxQuantum()), back.plan());
         assertEquals(rec.signature(), again.verdict().signature(), "the minimised record replays the failure");
         assertEquals(back.serial(), again.serial());
     }
@@ -44,7 +44,7 @@ class MinimiserTest {
     @Test
     void aRecordThatDoesNotFailIsRefused(@TempDir Path dir) throws Exception {
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "bug113-reentrant-nmi-enable-buggy.yaml"));
-        ScenarioRun.Outcome o = ScenarioRun.random(s, 1);
+        ScenarioRun.Result o = ScenarioRun.random(s, 1);
         RunRecord passing = RunRecord.of(o).withChoices(new int[0], RunRecord.ROUND_ROBIN);
         // pretend it failed with a signature the run never shows
         RunRecord fake = new RunRecord(RunRecord.VERSION, passing.scenarioPath(), passing.scenarioSource(), passing.seed(), passing.strategy(), passing.plan(),

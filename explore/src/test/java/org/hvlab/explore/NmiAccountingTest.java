@@ -36,7 +36,7 @@ class NmiAccountingTest {
         String[] c = config.split("\\|", -1);
         Scenario s = ScenarioLoader.parse(Path.of("accounting.yaml"), SCENARIO.formatted(Integer.parseInt(c[1]), c[0], c[2]));
         for (long seed = 1; seed <= 3; seed++) {
-            ScenarioRun.Outcome o = ScenarioRun.random(s, seed);
+            ScenarioRun.Result o = ScenarioRun.random(s, seed);
             assertEquals("pass", o.verdict().kind(), o.verdict().message());
             Matcher m = Pattern.compile("sent=(\\d+) received=(\\d+)").matcher(o.guestSerial());
             assertTrue(m.find(), o.guestSerial());
@@ -53,7 +53,7 @@ class NmiAccountingTest {
     @ValueSource(strings = {"lost", "spurious"})
     void anImbalanceIsAVerdict(String kind) throws Exception {
         Scenario s = ScenarioLoader.parse(Path.of("accounting.yaml"), SCENARIO.formatted(2, "xmhf", ""));
-        ScenarioRun.Outcome o = ScenarioRun.random(s, 1);
+        ScenarioRun.Result o = ScenarioRun.random(s, 1);
         NmiLedger l = o.machine().cpu(0).nmiLedger;
         // what a hypervisor that drops one NMI silently (or passes its own on) leaves behind
         if (kind.equals("lost")) l.delivered--;

@@ -18,7 +18,7 @@ class PalIsolationTest {
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "pal-isolation-probe.yaml"));
         long refused = 0, nmis = 0;
         for (long seed = 1; seed <= 6; seed++) {
-            ScenarioRun.Outcome o = ScenarioRun.random(s, seed);
+            ScenarioRun.Result o = ScenarioRun.random(s, seed);
             assertEquals("pass", o.verdict().kind(), o.verdict().message());
             Matcher m = Pattern.compile("calls=40 probes=40 refused=(\\d+) nmis=(\\d+): Test pass").matcher(o.guestSerial());
             int lines = 0;

@@ -91,7 +91,7 @@ class PctTest {
         assertTrue(found.failed(), found.toString());
         assertTrue(found.failures().get(0).signature().contains("lock printf"), found.failures().get(0).signature());
         RunRecord rec = RunRecord.read(found.failures().get(0).record());
-        ScenarioRun.Outcome again = ScenarioRun.run(rec.scenario(), rec.seed(), rec.choiceSource(buggy.scheduling().maxQuantum()), rec.plan());
+        ScenarioRun.Result again = ScenarioRun.run(rec.scenario(), rec.seed(), rec.choiceSource(buggy.scheduling().maxQuantum()), rec.plan());
         assertEquals(rec.signature(), again.verdict().signature(), "a PCT record replays");
         Scenario fixed = ScenarioLoader.load(Path.of("..", "scenarios", "bug024-printf-lock-fixed.yaml"));
         Explorer.Summary clean = Explorer.explore(fixed, new Explorer.Settings(16, 1, 2, 0, true, "pct", 3, dir), null);

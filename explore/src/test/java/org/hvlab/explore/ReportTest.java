@@ -18,7 +18,7 @@ class ReportTest {
     @SuppressWarnings("unchecked")
     void aDeadlocksReportHasItsTimelineWaitsAndStacks(@TempDir Path dir) throws Exception {
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "bug024-printf-lock-buggy.yaml"));
-        ScenarioRun.Outcome o = null;
+        ScenarioRun.Result o = null;
         for (long seed = 1; seed <= 4 && (o == null || !o.verdict().kind().equals("deadlock")); seed++) {
             o = ScenarioRun.run(s, seed, Strategies.source(s, seed, "random", 3), InjectionPlan.expand(s.injections(), seed, s.limits().maxSteps()), true);
         }
@@ -47,7 +47,7 @@ class ReportTest {
     void aPalRunsTimelineShowsThePalSpansAndTheNmiThatHitIt(@TempDir Path dir) throws Exception {
         // bug 087: the NMI injected into a PAL; the timeline has the PAL spans and the injection
         Scenario s = ScenarioLoader.load(Path.of("..", "scenarios", "bug087-hypapp-nmi-block-buggy.yaml"));
-        ScenarioRun.Outcome o = null;
+        ScenarioRun.Result o = null;
         for (long seed = 1; seed <= 4 && (o == null || !o.verdict().kind().equals("unhandled-exception")); seed++) {
             o = ScenarioRun.run(s, seed, Strategies.source(s, seed, "random", 3), InjectionPlan.expand(s.injections(), seed, s.limits().maxSteps()), true);
         }
@@ -68,7 +68,7 @@ class ReportTest {
      * errors or warnings, no CSS errors, no script or console errors, and the timeline is an SVG
      * element with one lane per CPU.
      */
-    private static void loadsInAHeadlessBrowserWithoutErrors(Path page, ScenarioRun.Outcome o) throws Exception {
+    private static void loadsInAHeadlessBrowserWithoutErrors(Path page, ScenarioRun.Result o) throws Exception {
         List<String> problems = new java.util.ArrayList<>();
         try (org.htmlunit.WebClient web = new org.htmlunit.WebClient(org.htmlunit.BrowserVersion.CHROME)) {
             web.getOptions().setThrowExceptionOnScriptError(true);

@@ -42,7 +42,7 @@ class ShippedScenariosTest {
                 "every failed run is counted under its signature");
         RunRecord rec = RunRecord.read(f.record());
         assertTrue(Files.size(f.record()) > 0);
-        ScenarioRun.Outcome again = ScenarioRun.run(rec.scenario(), rec.seed(), rec.choiceSource(buggy.scheduling().maxQuantum()), rec.plan());
+        ScenarioRun.Result again = ScenarioRun.run(rec.scenario(), rec.seed(), rec.choiceSource(buggy.scheduling().maxQuantum()), rec.plan());
         assertEquals(rec.signature(), again.verdict().signature(), "the replay fails the same way");
         assertEquals(rec.serial(), again.serial(), "the replay prints the same bytes");
 

@@ -231,7 +231,6 @@ public final class Machine implements Platform, Scheduler.Target {
     public Cpu cpu(int i) { return cpus[i]; }
     public PhysicalMemory memory() { return mem; }
     public SerialPort serial() { return serial; }
-    public ApicBus apicBus() { return bus; }
     public Symbols symbols() { return symbols; }
     public Scheduler scheduler() { return scheduler; }
     public MachineConfig config() { return config; }

@@ -60,11 +60,6 @@ public final class CpuFault extends RuntimeException {
     public static CpuFault np(int err) { return withError(NP, err); }
     public static CpuFault ts(int err) { return withError(TS, err); }
 
-    /** Exceptions that push an error code when delivered (SDM Vol.3A 6.13). */
-    public static boolean pushesError(int v) {
-        return v == DF || v == TS || v == NP || v == SS || v == GP || v == PF || v == AC;
-    }
-
     public static String mnemonic(int v) {
         if (v == EPT_VIOLATION) return "EPT violation";
         if (v == EPT_MISCONFIG) return "EPT misconfiguration";

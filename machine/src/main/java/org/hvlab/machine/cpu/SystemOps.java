@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.hvlab.machine.cpu.LazyFlags.*;
@@ -81,7 +83,7 @@ final class SystemOps {
             case Op.INT1 -> { c.ints.deliverSoftware(CpuFault.DB, Interrupts.PRIV_SW_EXCEPTION, c.rip, c.nrip); c.nrip = c.rip; }
             case Op.HLT -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 7)) != 0) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.HLT.code, 0, in.len); return; }
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & VmxControls.PROC_HLT_EXITING) != 0) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.HLT.code, 0, in.len); return; }
                 c.activity = Cpu.HLT;
                 c.endQuantum();
             }
@@ -121,7 +123,7 @@ final class SystemOps {
                 // RDTSCP in VMX non-root operation needs "enable RDTSCP", else #UD (SDM Vol.3C 25.3)
                 if (in.op == Op.RDTSCP && c.vmx.nonRoot && (c.vmx.proc2 & (1 << 3)) == 0) throw CpuFault.ud();
                 if ((c.cr4 & Cpu.CR4_TSD) != 0 && c.cpl != 0) throw CpuFault.gp0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 12)) != 0) {
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & VmxControls.PROC_RDTSC_EXITING) != 0) {
                     VmExits.exit(c, in.op == Op.RDTSC ? org.hvlab.machine.vmx.ExitReason.RDTSC.code : 51, 0, in.len);
                     return;
                 }
@@ -151,7 +153,7 @@ final class SystemOps {
             }
             case Op.MOV_R_DR -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 23)) != 0) {
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & VmxControls.PROC_MOV_DR_EXITING) != 0) {
                     VmExits.exit(c, NonRootCr.MOV_DR, drIndex(in.reg) | (1 << 4) | ((long) in.rm << 8), in.len);
                     return;
                 }
@@ -159,7 +161,7 @@ final class SystemOps {
             }
             case Op.MOV_DR_R -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 23)) != 0) {
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & VmxControls.PROC_MOV_DR_EXITING) != 0) {
                     VmExits.exit(c, NonRootCr.MOV_DR, drIndex(in.reg) | ((long) in.rm << 8), in.len);
                     return;
                 }
@@ -210,7 +212,7 @@ final class SystemOps {
             }
             case Op.INVLPG -> {
                 requireCpl0();
-                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 9)) != 0) {
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & VmxControls.PROC_INVLPG_EXITING) != 0) {
                     VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.INVLPG.code, it.ea(in) + (c.m64 && in.seg >= Segment.FS ? c.seg[in.seg].base : 0), in.len);
                     return;
                 }
@@ -242,7 +244,7 @@ final class SystemOps {
     /** RDMSR/WRMSR exit unless "use MSR bitmaps" is set and the bitmap bit is clear (SDM 26.1.3). */
     private boolean msrExits(int msr, boolean write) {
         var v = c.vmx.current;
-        if ((v.get(PROC_BASED_CONTROLS) & (1L << 28)) == 0) return true;
+        if ((v.get(PROC_BASED_CONTROLS) & VmxControls.PROC_USE_MSR_BITMAPS) == 0) return true;
         long base = v.get(MSR_BITMAP) + (write ? 2048 : 0);
         long offset;
         if (msr >= 0 && msr <= 0x1FFF) offset = 0;
@@ -554,8 +556,8 @@ final class SystemOps {
     void iret(int osz) {
         c.nmiChain.iret();
         // guest IRET (docs/vmx-facts.md): NMI exiting = 0 unblocks NMIs; = 1 leaves them; with virtual NMIs it clears virtual-NMI blocking
-        if (c.vmx.nonRoot && (c.vmx.current.get(PIN_BASED_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.PIN_NMI_EXITING) != 0) {
-            if ((c.vmx.current.get(PIN_BASED_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) {
+        if (c.vmx.nonRoot && (c.vmx.current.get(PIN_BASED_CONTROLS) & VmxControls.PIN_NMI_EXITING) != 0) {
+            if ((c.vmx.current.get(PIN_BASED_CONTROLS) & VmxControls.PIN_VIRTUAL_NMIS) != 0) {
                 c.iretUnblockedNmi = c.vmx.virtualNmiBlocked;
                 c.vmx.virtualNmiBlocked = false;
             }
@@ -652,7 +654,7 @@ final class SystemOps {
                 if ((v & Cpu.CR0_NW) != 0 && (v & Cpu.CR0_CD) == 0) throw CpuFault.gp0();
                 // in VMX operation CR0 must keep the IA32_VMX_CR0_FIXED bits (SDM Vol.3C 24.8); an
                 // unrestricted guest may clear PE and PG (25.3, 25.6.2)
-                boolean unrestricted = c.vmx.nonRoot && (c.vmx.proc2 & org.hvlab.machine.vmx.VmEntryChecks.PROC2_UNRESTRICTED) != 0;
+                boolean unrestricted = c.vmx.nonRoot && (c.vmx.proc2 & VmxControls.PROC2_UNRESTRICTED_GUEST) != 0;
                 long checked = unrestricted ? v | Cpu.CR0_ET | Cpu.CR0_PE | Cpu.CR0_PG : v | Cpu.CR0_ET;
                 if (c.vmx.inVmxOperation && !vmxOps.fixed(checked, org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED0,
                         org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED1)) throw CpuFault.gp0();

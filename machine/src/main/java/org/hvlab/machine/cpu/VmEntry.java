@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import org.hvlab.machine.vmx.Vmcs;
@@ -19,7 +21,7 @@ final class VmEntry {
 
     static void loadGuestState(Cpu c, Vmcs v) {
         long entry = v.get(ENTRY_CONTROLS);
-        boolean ia32e = (entry & VmEntryChecks.ENTRY_IA32E_GUEST) != 0;
+        boolean ia32e = (entry & VmxControls.ENTRY_IA32E_MODE_GUEST) != 0;
         c.cr0 = v.get(GUEST_CR0) | Cpu.CR0_ET;
         c.cr3 = v.get(GUEST_CR3);
         c.cr4 = v.get(GUEST_CR4);
@@ -45,7 +47,7 @@ final class VmEntry {
         c.cpl = c.seg[Segment.SS].dpl(); // CPL is SS.DPL after VM entry (26.3.2.2)
         long intr = v.get(GUEST_INTERRUPTIBILITY);
         c.shadow = (int) intr & 3;
-        boolean virtualNmis = (v.get(PIN_BASED_CONTROLS) & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
+        boolean virtualNmis = (v.get(PIN_BASED_CONTROLS) & VmxControls.PIN_VIRTUAL_NMIS) != 0;
         // bit 3 is virtual-NMI blocking with "virtual NMIs", real NMI blocking without (docs/vmx-facts.md).
         // With "virtual NMIs" the entry leaves the processor's own NMI blocking alone: after an
         // NMI exit it lasts until the host executes IRET ("VMRESUME does not unblock"), so a
@@ -81,7 +83,7 @@ final class VmEntry {
         v.set(GUEST_RSP, c.r[Cpu.RSP]);
         v.set(GUEST_RIP, c.rip);
         v.set(GUEST_RFLAGS, c.rflags());
-        boolean virtualNmis = (v.get(PIN_BASED_CONTROLS) & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
+        boolean virtualNmis = (v.get(PIN_BASED_CONTROLS) & VmxControls.PIN_VIRTUAL_NMIS) != 0;
         boolean nmiBlock = virtualNmis ? c.vmx.virtualNmiBlocked : c.nmiBlocked;
         v.set(GUEST_INTERRUPTIBILITY, (c.blockingAtStart & 3) | (nmiBlock ? 8 : 0));
         v.set(GUEST_ACTIVITY_STATE, c.activity); // Cpu numbers its activity states as this field does (active, HLT, shutdown, wait-for-SIPI)

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import org.hvlab.machine.vmx.ExitReason;
@@ -37,8 +39,8 @@ final class VmExits {
         v.set(ENTRY_INTERRUPTION_INFO, v.get(ENTRY_INTERRUPTION_INFO) & ~0x80000000L); // every VM exit clears the valid bit (docs/vmx-facts.md)
         // ... and stores IA32_EFER.LMA into the "IA-32e mode guest" entry control (SDM Vol.3C 27.2,
         // "updating VM-entry control fields"): a guest that switched modes is re-entered in its mode
-        long entryCtl = v.get(ENTRY_CONTROLS) & ~VmEntryChecks.ENTRY_IA32E_GUEST;
-        v.set(ENTRY_CONTROLS, entryCtl | ((c.efer & Cpu.EFER_LMA) != 0 ? VmEntryChecks.ENTRY_IA32E_GUEST : 0));
+        long entryCtl = v.get(ENTRY_CONTROLS) & ~VmxControls.ENTRY_IA32E_MODE_GUEST;
+        v.set(ENTRY_CONTROLS, entryCtl | ((c.efer & Cpu.EFER_LMA) != 0 ? VmxControls.ENTRY_IA32E_MODE_GUEST : 0));
         savePreemptionTimer(c, v, reason);
         c.vmx.nonRoot = false;
         c.vmx.mtfPending = false;
@@ -57,7 +59,7 @@ final class VmExits {
 
     /** "Save VMX-preemption timer value" (exit control bit 22): the value the timer had counted down to (27.3.4). */
     private static void savePreemptionTimer(Cpu c, Vmcs v, int reason) {
-        if ((v.get(EXIT_CONTROLS) & VmEntryChecks.EXIT_SAVE_PREEMPTION) == 0 || c.vmx.preemptionDeadline < 0) return;
+        if ((v.get(EXIT_CONTROLS) & VmxControls.EXIT_SAVE_PREEMPTION_TIMER) == 0 || c.vmx.preemptionDeadline < 0) return;
         // the changes of TSC bit X still to come before the deadline (which is a multiple of 2^X in TSC terms)
         int x = preemptionRate(c);
         long adjust = c.tsc() - c.instructions;
@@ -96,7 +98,6 @@ final class VmExits {
         else exceptionExit(c, f);
     }
 
-    static final int EXIT_ACK_INTERRUPT = 1 << 15;
 
     /**
      * Events at an instruction boundary in VMX non-root operation, in the priority of
@@ -107,7 +108,7 @@ final class VmExits {
     static boolean boundary(Cpu c, int blocking) {
         Vmcs v = c.vmx.current;
         long pin = c.vmx.pin, proc = c.vmx.proc;
-        boolean virtualNmis = (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0;
+        boolean virtualNmis = (pin & VmxControls.PIN_VIRTUAL_NMIS) != 0;
         boolean movss = (blocking & Cpu.BLOCK_MOVSS) != 0, sti = (blocking & Cpu.BLOCK_STI) != 0;
         if (c.activity == Cpu.WAIT_SIPI) return false; // only ExitReason.SIPI.code leaves wait-for-ExitReason.SIPI.code
         // ExitReason.MONITOR_TRAP_FLAG.code (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
@@ -126,11 +127,11 @@ final class VmExits {
         }
         // NMI window: no virtual-NMI blocking, no MOV-SS blocking, STI blocking as the profile says
         boolean stiBlocksWindow = sti && "wait".equals(c.profile.choice("nmi-window-under-sti"));
-        if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && virtualNmis && !c.vmx.virtualNmiBlocked && !movss && !stiBlocksWindow) {
+        if ((proc & VmxControls.PROC_NMI_WINDOW) != 0 && virtualNmis && !c.vmx.virtualNmiBlocked && !movss && !stiBlocksWindow) {
             exit(c, ExitReason.NMI_WINDOW.code, 0, 0);
             return true;
         }
-        if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c) && !movss) {
+        if ((pin & VmxControls.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c) && !movss) {
             c.nmiPending = false;
             c.nmiLedger.nmiExits++;
             // from ExitReason.HLT.code: RIP is already after the ExitReason.HLT.code and the activity state ExitReason.HLT.code is saved (real hardware)
@@ -139,13 +140,13 @@ final class VmExits {
             c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
             return true;
         }
-        if ((proc & PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
+        if ((proc & VmxControls.PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
             exit(c, ExitReason.INTERRUPT_WINDOW.code, 0, 0);
             return true;
         }
         // with external-interrupt exiting, RFLAGS.IF does not block; STI and MOV SS still do
         if ((pin & 1) != 0 && blocking == 0 && c.apic.hasPendingInterrupt()) {
-            boolean ack = (v.get(EXIT_CONTROLS) & EXIT_ACK_INTERRUPT) != 0;
+            boolean ack = (v.get(EXIT_CONTROLS) & VmxControls.EXIT_ACK_INTERRUPT) != 0;
             int vector = ack ? c.apic.acknowledge() : -1;
             exit(c, ExitReason.EXTERNAL_INTERRUPT.code, 0, 0);
             v.set(EXIT_INTERRUPTION_INFO, ack ? 0x80000000L | vector : 0);
@@ -160,11 +161,10 @@ final class VmExits {
      * Otherwise the boundary is checked again only when an event arrives (Cpu.kick).
      */
     static boolean watchesBoundaries(Cpu c) {
-        return (c.vmx.proc & (VmEntryChecks.PROC_NMI_WINDOW | PROC_INTERRUPT_WINDOW | VmxOps.PROC_MONITOR_TRAP_FLAG)) != 0
+        return (c.vmx.proc & (VmxControls.PROC_NMI_WINDOW | VmxControls.PROC_INTERRUPT_WINDOW | VmxOps.PROC_MONITOR_TRAP_FLAG)) != 0
                 || c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0;
     }
 
-    static final int PROC_INTERRUPT_WINDOW = 1 << 2;
 
     /**
      * Whether NMI blocking holds back an NMI exit. The SDM (Vol.3C 26.6.1, "Interruptibility
@@ -183,10 +183,10 @@ final class VmExits {
     static boolean wakesHalted(Cpu c) {
         long pin = c.vmx.pin, proc = c.vmx.proc;
         if (c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0) return true;
-        if ((proc & VmEntryChecks.PROC_NMI_WINDOW) != 0 && (pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
-        if ((pin & VmEntryChecks.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c)) return true;
+        if ((proc & VmxControls.PROC_NMI_WINDOW) != 0 && (pin & VmxControls.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
+        if ((pin & VmxControls.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c)) return true;
         // interrupt-window exits wake ExitReason.HLT.code too (SDM Vol.3C 25.2); in ExitReason.HLT.code there is no STI/MOV-SS blocking
-        if ((proc & PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0) return true;
+        if ((proc & VmxControls.PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0) return true;
         return (pin & 1) != 0 && c.apic.hasPendingInterrupt();
     }
 
@@ -256,7 +256,7 @@ final class VmExits {
     /** SDM 27.5.1-27.5.3: control registers, MSRs, segments, descriptor tables, RIP, RSP, RFLAGS. */
     static void loadHostState(Cpu c, Vmcs v) {
         long exitCtl = v.get(EXIT_CONTROLS);
-        boolean host64 = (exitCtl & VmEntryChecks.EXIT_HOST_64) != 0;
+        boolean host64 = (exitCtl & VmxControls.EXIT_HOST_ADDRESS_SPACE_SIZE) != 0;
         c.cr0 = v.get(HOST_CR0) | Cpu.CR0_ET;
         c.cr3 = v.get(HOST_CR3);
         c.cr4 = v.get(HOST_CR4);
@@ -264,8 +264,8 @@ final class VmExits {
         c.msrs.sysenterCs = v.get(HOST_SYSENTER_CS);
         c.msrs.sysenterEsp = v.get(HOST_SYSENTER_ESP);
         c.msrs.sysenterEip = v.get(HOST_SYSENTER_EIP);
-        if ((exitCtl & VmEntryChecks.EXIT_LOAD_PAT) != 0) c.msrs.pat = v.get(HOST_PAT);
-        if ((exitCtl & VmEntryChecks.EXIT_LOAD_EFER) != 0) {
+        if ((exitCtl & VmxControls.EXIT_LOAD_PAT) != 0) c.msrs.pat = v.get(HOST_PAT);
+        if ((exitCtl & VmxControls.EXIT_LOAD_EFER) != 0) {
             c.efer = v.get(HOST_EFER);
         } else {
             c.efer = host64 ? c.efer | Cpu.EFER_LMA | Cpu.EFER_LME : c.efer & ~(Cpu.EFER_LMA | Cpu.EFER_LME);

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.hvlab.machine.cpu.LazyFlags.*;
@@ -96,7 +98,7 @@ final class VmxOps {
             // the VMCS the link pointer names: our revision, shadow bit = "VMCS shadowing" (26.3.1.5)
             int rev = c.mem.read32(link);
             long proc = v.get(PROC_BASED_CONTROLS);
-            boolean shadowing = (proc & (1L << 31)) != 0 && (v.get(PROC_BASED_CONTROLS2) & (1 << 14)) != 0;
+            boolean shadowing = (proc & VmxControls.PROC_ACTIVATE_SECONDARY) != 0 && (v.get(PROC_BASED_CONTROLS2) & VmxControls.PROC2_VMCS_SHADOWING) != 0;
             if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0) != shadowing) q = org.hvlab.machine.vmx.GuestStateChecks.QUAL_LINK_POINTER;
         }
         if (q == org.hvlab.machine.vmx.GuestStateChecks.OK && !pdptesValid(v)) q = QUAL_PDPTE;
@@ -126,7 +128,7 @@ final class VmxOps {
         // bit X of the TSC changes (SDM 25.5.1): the first decrement comes when the TSC reaches the
         // next multiple of 2^X, not 2^X ticks after entry. The TSC at entry counts the VMLAUNCH/
         // VMRESUME, which retires with the entry (one tick per retired instruction).
-        if ((c.vmx.pin & org.hvlab.machine.vmx.VmEntryChecks.PIN_PREEMPTION_TIMER) != 0) {
+        if ((c.vmx.pin & VmxControls.PIN_PREEMPTION_TIMER) != 0) {
             int x = VmExits.preemptionRate(c);
             long tscAtEntry = c.tsc() + 1;
             c.vmx.preemptionDeadline = c.instructions + 1 + ((v.get(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFFFFFFL) << x)
@@ -156,11 +158,11 @@ final class VmxOps {
      */
     private boolean pdptesValid(Vmcs v) {
         long cr0 = v.get(GUEST_CR0), cr4 = v.get(GUEST_CR4);
-        boolean ia32e = (v.get(ENTRY_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.ENTRY_IA32E_GUEST) != 0;
+        boolean ia32e = (v.get(ENTRY_CONTROLS) & VmxControls.ENTRY_IA32E_MODE_GUEST) != 0;
         if ((cr0 & Cpu.CR0_PG) == 0 || (cr4 & Cpu.CR4_PAE) == 0 || ia32e) return true;
         long proc = v.get(PROC_BASED_CONTROLS);
-        boolean ept = (proc & org.hvlab.machine.vmx.VmEntryChecks.PROC_SECONDARY) != 0
-                && (v.get(PROC_BASED_CONTROLS2) & org.hvlab.machine.vmx.VmEntryChecks.PROC2_EPT) != 0;
+        boolean ept = (proc & VmxControls.PROC_ACTIVATE_SECONDARY) != 0
+                && (v.get(PROC_BASED_CONTROLS2) & VmxControls.PROC2_EPT) != 0;
         long rsvd = (((1L << 52) - 1) & ~((1L << Cpuid.MAXPHYADDR) - 1)) | 0xFFF0_0000_0000_0000L | 0x1E6;
         for (int i = 0; i < 4; i++) {
             long pdpte = ept ? v.get(GUEST_PDPTE0 + 2 * i) : c.mem.read64((v.get(GUEST_CR3) & 0xFFFFFFE0L) + 8L * i);
@@ -185,7 +187,7 @@ final class VmxOps {
     private void inject(Vmcs v, long info) {
         int vector = (int) info & 0xFF, type = (int) (info >>> 8) & 7;
         if (type == Interrupts.NMI) {
-            if ((v.get(PIN_BASED_CONTROLS) & org.hvlab.machine.vmx.VmEntryChecks.PIN_VIRTUAL_NMIS) != 0) c.vmx.virtualNmiBlocked = true;
+            if ((v.get(PIN_BASED_CONTROLS) & VmxControls.PIN_VIRTUAL_NMIS) != 0) c.vmx.virtualNmiBlocked = true;
             else c.nmiBlocked = true;
         }
         c.rip = c.nrip;
@@ -360,7 +362,7 @@ final class VmxOps {
      * names.
      */
     private boolean shadowed(Insn in) {
-        if ((c.vmx.proc2 & org.hvlab.machine.vmx.VmEntryChecks.PROC2_SHADOWING) == 0) return false;
+        if ((c.vmx.proc2 & VmxControls.PROC2_VMCS_SHADOWING) == 0) return false;
         if ((c.fl.bits & VM) != 0 || (c.longModeActive() && !c.m64)) return false; // #UD first: let the exit path decide
         long enc = c.reg(in.reg, in.osz);
         if ((enc >>> 15) != 0) return false;

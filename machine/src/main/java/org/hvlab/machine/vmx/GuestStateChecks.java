@@ -86,9 +86,9 @@ public final class GuestStateChecks {
 
     public static int check(Vmcs v, CpuProfile p, int physWidth) {
         long entry = v.get(ENTRY_CONTROLS), pin = v.get(PIN_BASED_CONTROLS), proc = v.get(PROC_BASED_CONTROLS);
-        long proc2 = (proc & VmEntryChecks.PROC_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
-        boolean unrestricted = (proc2 & VmEntryChecks.PROC2_UNRESTRICTED) != 0;
-        boolean ia32e = (entry & VmEntryChecks.ENTRY_IA32E_GUEST) != 0;
+        long proc2 = (proc & VmxControls.PROC_ACTIVATE_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
+        boolean unrestricted = (proc2 & VmxControls.PROC2_UNRESTRICTED_GUEST) != 0;
+        boolean ia32e = (entry & VmxControls.ENTRY_IA32E_MODE_GUEST) != 0;
         long cr0 = v.get(GUEST_CR0), cr4 = v.get(GUEST_CR4), cr3 = v.get(GUEST_CR3);
         // 26.3.1.1 control registers, debug registers, MSRs
         long fixed0 = p.vmx(CpuProfile.IA32_VMX_CR0_FIXED0);
@@ -145,7 +145,7 @@ public final class GuestStateChecks {
             // STI blocking: the SDM lets processors refuse; the profile decides (docs/vmx-facts.md)
             if (sti && "fail".equals(p.choice("nmi-injection-under-sti"))) return QUAL_NMI_UNDER_STI;
             // with "virtual NMIs", injecting an NMI needs no virtual-NMI blocking; without, no check (seed 000)
-            if ((pin & VmEntryChecks.PIN_VIRTUAL_NMIS) != 0 && (intr & 8) != 0) return QUAL_DEFAULT;
+            if ((pin & VmxControls.PIN_VIRTUAL_NMIS) != 0 && (intr & 8) != 0) return QUAL_DEFAULT;
         }
         // 26.3.1.5 VMCS link pointer
         long link = v.get(VMCS_LINK_POINTER);

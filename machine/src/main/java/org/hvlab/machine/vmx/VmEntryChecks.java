@@ -1,6 +1,7 @@
 package org.hvlab.machine.vmx;
 
 import static org.hvlab.machine.vmx.VmcsFields.*;
+import static org.hvlab.machine.vmx.VmxControls.*;
 
 /**
  * The VM-entry checks that end in VMfailValid (SDM Vol.3C 26.2.1 VMX controls, error 7; 26.2.2
@@ -9,14 +10,6 @@ import static org.hvlab.machine.vmx.VmcsFields.*;
  */
 public final class VmEntryChecks {
     public static final int INVALID_CONTROL_FIELDS = 7, INVALID_HOST_STATE = 8;
-
-    // controls (docs/vmx-facts.md "Controls", SDM 25.6)
-    public static final int PIN_NMI_EXITING = 1 << 3, PIN_VIRTUAL_NMIS = 1 << 5, PIN_PREEMPTION_TIMER = 1 << 6;
-    public static final int PROC_NMI_WINDOW = 1 << 22, PROC_USE_TPR_SHADOW = 1 << 21, PROC_USE_IO_BITMAPS = 1 << 25,
-            PROC_USE_MSR_BITMAPS = 1 << 28, PROC_SECONDARY = 1 << 31;
-    public static final int PROC2_EPT = 1 << 1, PROC2_VPID = 1 << 5, PROC2_UNRESTRICTED = 1 << 7, PROC2_SHADOWING = 1 << 14;
-    public static final int EXIT_HOST_64 = 1 << 9, EXIT_LOAD_PAT = 1 << 19, EXIT_LOAD_EFER = 1 << 21, EXIT_SAVE_PREEMPTION = 1 << 22;
-    public static final int ENTRY_IA32E_GUEST = 1 << 9, ENTRY_SMM = 1 << 10, ENTRY_DEACTIVATE_DUAL = 1 << 11;
 
     private VmEntryChecks() {}
 
@@ -44,10 +37,10 @@ public final class VmEntryChecks {
     public static int controls(Vmcs v, CpuProfile p, int physWidth) {
         boolean trueCtls = (p.vmx(CpuProfile.IA32_VMX_BASIC) & (1L << 55)) != 0;
         long pin = v.get(PIN_BASED_CONTROLS), proc = v.get(PROC_BASED_CONTROLS), exit = v.get(EXIT_CONTROLS), entry = v.get(ENTRY_CONTROLS);
-        long proc2 = (proc & PROC_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
+        long proc2 = (proc & PROC_ACTIVATE_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
         if (!allowed(pin, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_PINBASED_CTLS : CpuProfile.IA32_VMX_PINBASED_CTLS))) return INVALID_CONTROL_FIELDS;
         if (!allowed(proc, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_PROCBASED_CTLS : CpuProfile.IA32_VMX_PROCBASED_CTLS))) return INVALID_CONTROL_FIELDS;
-        if ((proc & PROC_SECONDARY) != 0 && !allowed(proc2, p.vmx(CpuProfile.IA32_VMX_PROCBASED_CTLS2))) return INVALID_CONTROL_FIELDS;
+        if ((proc & PROC_ACTIVATE_SECONDARY) != 0 && !allowed(proc2, p.vmx(CpuProfile.IA32_VMX_PROCBASED_CTLS2))) return INVALID_CONTROL_FIELDS;
         if (v.get(CR3_TARGET_COUNT) > 4) return INVALID_CONTROL_FIELDS; // CR3-target count
         if ((proc & PROC_USE_IO_BITMAPS) != 0 && (!aligned4k(v.get(IO_BITMAP_A), physWidth) || !aligned4k(v.get(IO_BITMAP_B), physWidth))) return INVALID_CONTROL_FIELDS;
         if ((proc & PROC_USE_MSR_BITMAPS) != 0 && !aligned4k(v.get(MSR_BITMAP), physWidth)) return INVALID_CONTROL_FIELDS;
@@ -57,17 +50,17 @@ public final class VmEntryChecks {
         if ((pin & PIN_VIRTUAL_NMIS) == 0 && (proc & PROC_NMI_WINDOW) != 0) return INVALID_CONTROL_FIELDS;
         if ((proc2 & PROC2_VPID) != 0 && v.get(VPID) == 0) return INVALID_CONTROL_FIELDS;
         if ((proc2 & PROC2_EPT) != 0 && !eptpValid(v.get(EPT_POINTER), p, physWidth)) return INVALID_CONTROL_FIELDS;
-        if ((proc2 & PROC2_UNRESTRICTED) != 0 && (proc2 & PROC2_EPT) == 0) return INVALID_CONTROL_FIELDS;
-        if ((proc2 & PROC2_SHADOWING) != 0 && (!aligned4k(v.get(VMREAD_BITMAP_ADDRESS), physWidth) || !aligned4k(v.get(VMWRITE_BITMAP_ADDRESS), physWidth))) return INVALID_CONTROL_FIELDS;
+        if ((proc2 & PROC2_UNRESTRICTED_GUEST) != 0 && (proc2 & PROC2_EPT) == 0) return INVALID_CONTROL_FIELDS;
+        if ((proc2 & PROC2_VMCS_SHADOWING) != 0 && (!aligned4k(v.get(VMREAD_BITMAP_ADDRESS), physWidth) || !aligned4k(v.get(VMWRITE_BITMAP_ADDRESS), physWidth))) return INVALID_CONTROL_FIELDS;
         // VM-exit controls (26.2.1.2)
         if (!allowed(exit, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_EXIT_CTLS : CpuProfile.IA32_VMX_EXIT_CTLS))) return INVALID_CONTROL_FIELDS;
-        if ((pin & PIN_PREEMPTION_TIMER) == 0 && (exit & EXIT_SAVE_PREEMPTION) != 0) return INVALID_CONTROL_FIELDS;
+        if ((pin & PIN_PREEMPTION_TIMER) == 0 && (exit & EXIT_SAVE_PREEMPTION_TIMER) != 0) return INVALID_CONTROL_FIELDS;
         if (!msrListOk(v.get(EXIT_MSR_STORE_ADDRESS), v.get(EXIT_MSR_STORE_COUNT), physWidth) || !msrListOk(v.get(EXIT_MSR_LOAD_ADDRESS), v.get(EXIT_MSR_LOAD_COUNT), physWidth)) return INVALID_CONTROL_FIELDS;
         // VM-entry controls (26.2.1.3)
         if (!allowed(entry, p.vmx(trueCtls ? CpuProfile.IA32_VMX_TRUE_ENTRY_CTLS : CpuProfile.IA32_VMX_ENTRY_CTLS))) return INVALID_CONTROL_FIELDS;
         if (!entryInterruptionValid(v, p, proc2)) return INVALID_CONTROL_FIELDS;
         if (!msrListOk(v.get(ENTRY_MSR_LOAD_ADDRESS), v.get(ENTRY_MSR_LOAD_COUNT), physWidth)) return INVALID_CONTROL_FIELDS;
-        if ((entry & (ENTRY_SMM | ENTRY_DEACTIVATE_DUAL)) != 0) return INVALID_CONTROL_FIELDS; // not in SMM
+        if ((entry & (ENTRY_SMM | ENTRY_DEACTIVATE_DUAL_MONITOR)) != 0) return INVALID_CONTROL_FIELDS; // not in SMM
         return 0;
     }
 
@@ -91,7 +84,7 @@ public final class VmEntryChecks {
         if (type == 7 && (vector != 0 || (p.vmx(CpuProfile.IA32_VMX_PROCBASED_CTLS) & (1L << (32 + 27))) == 0)) return false;
         if (type == 2 && vector != 2) return false;
         if (type == 3 && vector > 31) return false;
-        boolean unrestricted = (proc2 & PROC2_UNRESTRICTED) != 0;
+        boolean unrestricted = (proc2 & PROC2_UNRESTRICTED_GUEST) != 0;
         boolean guestPe = (v.get(GUEST_CR0) & 1) != 0;
         boolean needsError = (!unrestricted || guestPe) && type == 3
                 && (vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17);
@@ -121,7 +114,7 @@ public final class VmEntryChecks {
                 if (!(t == 0 || t == 1 || t == 4 || t == 5 || t == 6 || t == 7)) return INVALID_HOST_STATE;
             }
         }
-        boolean host64 = (exit & EXIT_HOST_64) != 0;
+        boolean host64 = (exit & EXIT_HOST_ADDRESS_SPACE_SIZE) != 0;
         if ((exit & EXIT_LOAD_EFER) != 0) {
             long efer = v.get(HOST_EFER);
             if ((efer & ~0xD01L) != 0) return INVALID_HOST_STATE;
@@ -133,7 +126,7 @@ public final class VmEntryChecks {
         for (int enc : new int[] {HOST_FS_BASE, HOST_GS_BASE, HOST_TR_BASE, HOST_GDTR_BASE, HOST_IDTR_BASE}) if (!canonical(v.get(enc))) return INVALID_HOST_STATE;
         // address-space size (26.2.4): a processor in IA-32e mode can only return to a 64-bit host
         if (hostInIa32e && !host64) return INVALID_HOST_STATE;
-        if (!hostInIa32e && ((v.get(ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) != 0 || host64)) return INVALID_HOST_STATE;
+        if (!hostInIa32e && ((v.get(ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) != 0 || host64)) return INVALID_HOST_STATE;
         if (host64 && ((cr4 & 0x20) == 0 || !canonical(v.get(HOST_RIP)))) return INVALID_HOST_STATE;
         return 0;
     }

@@ -40,10 +40,10 @@ public final class VmxState {
     public void cacheControls(Vmcs v) {
         pin = v.get(PIN_BASED_CONTROLS);
         proc = v.get(PROC_BASED_CONTROLS);
-        proc2 = (proc & VmEntryChecks.PROC_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
-        ept = (proc2 & VmEntryChecks.PROC2_EPT) != 0;
+        proc2 = (proc & VmxControls.PROC_ACTIVATE_SECONDARY) != 0 ? v.get(PROC_BASED_CONTROLS2) : 0;
+        ept = (proc2 & VmxControls.PROC2_EPT) != 0;
         eptp = ept ? v.get(EPT_POINTER) : 0;
-        vpidEnabled = (proc2 & VmEntryChecks.PROC2_VPID) != 0;
+        vpidEnabled = (proc2 & VmxControls.PROC2_VPID) != 0;
         vpid = vpidEnabled ? (int) v.get(VPID) & 0xFFFF : 0;
     }
     /** The current VMCS, or null (VMPTRST then stores all ones). */

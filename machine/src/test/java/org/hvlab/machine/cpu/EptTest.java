@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -44,8 +46,8 @@ class EptTest {
         long pdIndex = PAGE >>> 21;
         m.write64(EPT_PD + 8 * pdIndex, EPT_PT | RWX);
         for (long k = 0; k < 512; k++) m.write64(EPT_PT + 8 * k, ((pdIndex << 21) + (k << 12)) | WB | RWX);
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
-        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_EPT);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_ACTIVATE_SECONDARY);
+        v.set(PROC_BASED_CONTROLS2, VmxControls.PROC2_EPT);
         v.set(EPT_POINTER, EPT_PML4 | 6 | (3 << 3)); // WB, 4-level walk
     }
 
@@ -198,7 +200,7 @@ class EptTest {
     @Test
     void withVpidLinearMappingsSurviveExitsUntilInvvpid() {
         v.set(PROC_BASED_CONTROLS2, 0); // no EPT: linear mappings only
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_ACTIVATE_SECONDARY);
         long linear = 0x100_0000_0000L;
         t.map4k(linear, PAGE, false, true, false);
         m.write64(PAGE, 0xAAAA);
@@ -215,7 +217,7 @@ class EptTest {
         assertEquals(0xBBBB, c.r[Cpu.RAX]);
 
         // with VPID 1 the guest's mappings are kept across exit and entry
-        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_VPID);
+        v.set(PROC_BASED_CONTROLS2, VmxControls.PROC2_VPID);
         v.set(VPID, 1);
         v.set(GUEST_RIP, GUEST);
         assertEquals(10, run("vmresume"));

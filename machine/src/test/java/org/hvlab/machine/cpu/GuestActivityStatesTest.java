@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,7 +70,7 @@ class GuestActivityStatesTest {
     void anNmiExitEndsTheShutdownActivityState() throws Exception {
         setUp(allActivityStates());
         v.set(GUEST_ACTIVITY_STATE, Cpu.SHUTDOWN);
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_NMI_EXITING);
         launch();
         assertTrue(c.vmx.nonRoot);
         assertFalse(c.runnable());

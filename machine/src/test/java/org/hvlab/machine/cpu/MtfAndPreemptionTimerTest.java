@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,8 +56,8 @@ class MtfAndPreemptionTimerTest {
 
     @Test
     void preemptionTimerExitsAndSavesItsValue() {
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_PREEMPTION_TIMER);
-        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmEntryChecks.EXIT_SAVE_PREEMPTION);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_PREEMPTION_TIMER);
+        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmxControls.EXIT_SAVE_PREEMPTION_TIMER);
         v.set(VMX_PREEMPTION_TIMER_VALUE, 0);
         t.load(GUEST, TestCpu.assemble("1: inc %rax\njmp 1b"));
         c.r[Cpu.RAX] = 0;
@@ -78,7 +80,7 @@ class MtfAndPreemptionTimerTest {
     void preemptionTimerDecrementsWhenTscBit5Changes() {
         // SDM 25.5.1: the timer counts down by 1 every time bit X (5 here) of the TSC changes,
         // so the first decrement comes at the next multiple of 32, not 32 ticks after entry
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_PREEMPTION_TIMER);
         t.load(GUEST, TestCpu.assemble("1: inc %rax\njmp 1b"));
         c.r[Cpu.RAX] = 0;
         v.set(VMX_PREEMPTION_TIMER_VALUE, 1);
@@ -95,8 +97,8 @@ class MtfAndPreemptionTimerTest {
 
     @Test
     void savedTimerValueCountsTscBit5Changes() {
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_PREEMPTION_TIMER);
-        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmEntryChecks.EXIT_SAVE_PREEMPTION);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_PREEMPTION_TIMER);
+        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmxControls.EXIT_SAVE_PREEMPTION_TIMER);
         v.set(VMX_PREEMPTION_TIMER_VALUE, 1000);
         t.load(GUEST, TestCpu.assemble("nop\nnop\ncpuid"));
         alignTscAtEntry(30);
@@ -106,7 +108,7 @@ class MtfAndPreemptionTimerTest {
 
     @Test
     void hltWithThePreemptionTimerArmedEndsInATimerExit() {
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_PREEMPTION_TIMER);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_PREEMPTION_TIMER);
         v.set(VMX_PREEMPTION_TIMER_VALUE, 1000);
         t.load(GUEST, TestCpu.assemble("hlt"));
         assertEquals(52, run("vmlaunch"));

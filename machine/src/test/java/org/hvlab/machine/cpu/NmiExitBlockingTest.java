@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,7 +24,7 @@ class NmiExitBlockingTest {
     private static VmxTestBed nmiBlockedGuest(CpuProfile profile, String code) {
         VmxTestBed b = new VmxTestBed(profile, GUEST);
         b.t.load(GUEST, TestCpu.assemble(code));
-        b.v.set(PIN_BASED_CONTROLS, b.v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING);
+        b.v.set(PIN_BASED_CONTROLS, b.v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_NMI_EXITING);
         b.v.set(GUEST_INTERRUPTIBILITY, 8); // blocking by NMI: the guest is inside its NMI handler
         b.enter("vmlaunch");
         assertTrue(b.c.vmx.nonRoot);
@@ -59,7 +61,7 @@ class NmiExitBlockingTest {
         for (String p : new String[] {"kvm-2022", "kvm-2022-nested-nmi"}) {
             VmxTestBed b = new VmxTestBed(CpuProfile.load(p), GUEST);
             b.t.load(GUEST, TestCpu.assemble("1: jmp 1b"));
-            b.v.set(PIN_BASED_CONTROLS, b.v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING);
+            b.v.set(PIN_BASED_CONTROLS, b.v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_NMI_EXITING);
             b.enter("vmlaunch");
             b.c.raiseNmi();
             b.c.run(1);

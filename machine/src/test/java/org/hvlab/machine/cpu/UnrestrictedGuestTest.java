@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,11 +32,11 @@ class UnrestrictedGuestTest {
         m.write64(EPT_PML4, EPT_PDPT | 7);
         for (long i = 0; i < 4; i++) m.write64(EPT_PDPT + 8 * i, (i << 30) | 0x80 | (6 << 3) | 7);
         v.set(EPT_POINTER, EPT_PML4 | 6 | (3 << 3));
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
-        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_EPT | VmEntryChecks.PROC2_UNRESTRICTED);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_ACTIVATE_SECONDARY);
+        v.set(PROC_BASED_CONTROLS2, VmxControls.PROC2_EPT | VmxControls.PROC2_UNRESTRICTED_GUEST);
         // real mode: CR0.PE = PG = 0 (NE and the other fixed bits stay), no IA-32e mode
         v.set(GUEST_CR0, Cpu.CR0_NE | Cpu.CR0_ET);
-        v.set(ENTRY_CONTROLS, v.get(ENTRY_CONTROLS) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(ENTRY_CONTROLS, v.get(ENTRY_CONTROLS) & ~VmxControls.ENTRY_IA32E_MODE_GUEST);
         for (int s = 0; s < 6; s++) {
             int sel = s == Segment.CS ? (int) (CODE16 >>> 4) : 0;
             v.set(VmEntry.SEL[s], sel);
@@ -107,7 +109,7 @@ class UnrestrictedGuestTest {
 
     @Test
     void withoutUnrestrictedGuestCr0PeClearFailsTheEntry() {
-        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_EPT);
+        v.set(PROC_BASED_CONTROLS2, VmxControls.PROC2_EPT);
         t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
         c.rip = TestCpu.CODE;
         c.run(1);

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -91,14 +93,14 @@ class VmEntryCheckTest {
 
     @Test
     void nmiControlDependencies() {
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_VIRTUAL_NMIS);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_VIRTUAL_NMIS);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "virtual NMIs require NMI exiting");
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~VmEntryChecks.PIN_VIRTUAL_NMIS);
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~VmxControls.PIN_VIRTUAL_NMIS);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_NMI_WINDOW);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "NMI-window exiting requires virtual NMIs");
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_VIRTUAL_NMIS | VmEntryChecks.PIN_NMI_EXITING);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_VIRTUAL_NMIS | VmxControls.PIN_NMI_EXITING);
         assertEquals(-1, launch("vmlaunch"), "NMI exiting + virtual NMIs + NMI window is legal");
     }
 
@@ -150,7 +152,7 @@ class VmEntryCheckTest {
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "non-canonical host RIP");
         v.set(HOST_RIP, HOST_CODE);
-        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) & ~VmEntryChecks.EXIT_HOST_64);
+        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) & ~VmxControls.EXIT_HOST_ADDRESS_SPACE_SIZE);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "a 64-bit host needs host address-space size");
     }
@@ -162,7 +164,7 @@ class VmEntryCheckTest {
         v.set(EXIT_CONTROLS, i386.vmx(0x48F) & 0xFFFFFFFFL);
         assertEquals(0, VmEntryChecks.controls(v, i386, 39));
         assertEquals(8, VmEntryChecks.hostState(v, i386, 39, true), "SDM 26.2.4: IA-32e host needs host address-space size");
-        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmEntryChecks.EXIT_HOST_64);
+        v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmxControls.EXIT_HOST_ADDRESS_SPACE_SIZE);
         assertEquals(7, VmEntryChecks.controls(v, i386, 39), "bit 9 is not allowed by kvm-2022-i386");
     }
 
@@ -200,10 +202,10 @@ class VmEntryCheckTest {
         assertEquals(true, failedEntry());
         assertEquals(3, v.get(EXIT_QUALIFICATION), "NMI injection under STI blocking: qualification 3 on this profile");
         v.set(GUEST_INTERRUPTIBILITY, 8); // blocking by NMI
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_NMI_EXITING | VmxControls.PIN_VIRTUAL_NMIS);
         assertEquals(true, failedEntry(), "with virtual NMIs, injecting an NMI needs no virtual-NMI blocking");
         assertEquals(0x80000021L, v.get(EXIT_REASON));
-        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~(VmEntryChecks.PIN_NMI_EXITING | VmEntryChecks.PIN_VIRTUAL_NMIS));
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~(VmxControls.PIN_NMI_EXITING | VmxControls.PIN_VIRTUAL_NMIS));
         assertEquals(false, failedEntry(), "without virtual NMIs there is no such check (seed 000's hole)");
     }
 

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -138,7 +140,7 @@ class VmRunTest {
         return !c.vmx.nonRoot;
     }
 
-    static final int NMI_EXITING = VmEntryChecks.PIN_NMI_EXITING, VIRTUAL_NMIS = VmEntryChecks.PIN_VIRTUAL_NMIS;
+    static final long NMI_EXITING = VmxControls.PIN_NMI_EXITING, VIRTUAL_NMIS = VmxControls.PIN_VIRTUAL_NMIS;
 
     @Test
     void nmiExitingExitsWithNmiInfoAndLeavesTheHostNmiBlocked() {
@@ -172,7 +174,7 @@ class VmRunTest {
     @Test
     void nmiWindowExitsBeforeTheFirstGuestInstructionWhenNothingBlocks() {
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | NMI_EXITING | VIRTUAL_NMIS);
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_NMI_WINDOW);
         assertTrue(enterAndRun("vmlaunch", 1));
         assertEquals(8, v.get(EXIT_REASON), "NMI window");
         assertEquals(GUEST, v.get(GUEST_RIP), "no guest instruction ran");
@@ -184,7 +186,7 @@ class VmRunTest {
                 "pushq $0x08", "lea 1f(%rip), %rcx", "push %rcx", "iretq", "1: jmp 1b"));
         t.load(GUEST, guest);
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | NMI_EXITING | VIRTUAL_NMIS);
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_NMI_WINDOW);
         v.set(GUEST_INTERRUPTIBILITY, 8); // blocking by NMI (virtual)
         assertTrue(enterAndRun("vmlaunch", 20));
         assertEquals(8, v.get(EXIT_REASON));
@@ -233,7 +235,7 @@ class VmRunTest {
         assertEquals(0, v.get(GUEST_INTERRUPTIBILITY), "no STI blocking at the boundary after the NOP");
 
         t.load(GUEST, TestCpu.assemble("nop\nnop\nvmcall"));
-        v.set(PROC_BASED_CONTROLS, (v.get(PROC_BASED_CONTROLS) & ~(1L << 2)) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(PROC_BASED_CONTROLS, (v.get(PROC_BASED_CONTROLS) & ~(1L << 2)) | VmxControls.PROC_NMI_WINDOW);
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | NMI_EXITING | VIRTUAL_NMIS);
         v.set(GUEST_INTERRUPTIBILITY, 2); // blocking by MOV SS for the first instruction
         v.set(GUEST_RFLAGS, 2);
@@ -297,7 +299,7 @@ class VmRunTest {
     void injectedNmiSetsVirtualNmiBlockingUntilTheGuestIrets() {
         guestIdt();
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | NMI_EXITING | VIRTUAL_NMIS);
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_NMI_WINDOW);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_NMI_WINDOW);
         v.set(ENTRY_INTERRUPTION_INFO, 0x80000202L);
         t.load(TestCpu.CODE, TestCpu.assemble("vmlaunch"));
         c.rip = TestCpu.CODE;

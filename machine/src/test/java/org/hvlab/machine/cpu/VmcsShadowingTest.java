@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,8 +32,8 @@ class VmcsShadowingTest {
         v = bed.v;
         m.write32(SHADOW, c.profile.vmcsRevision() | 0x80000000); // a shadow VMCS: bit 31 of the revision
         for (long a = 0; a < 0x1000; a += 8) { m.write64(READ_BITMAP + a, 0); m.write64(WRITE_BITMAP + a, 0); }
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmEntryChecks.PROC_SECONDARY);
-        v.set(PROC_BASED_CONTROLS2, VmEntryChecks.PROC2_SHADOWING);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_ACTIVATE_SECONDARY);
+        v.set(PROC_BASED_CONTROLS2, VmxControls.PROC2_VMCS_SHADOWING);
         v.set(VMREAD_BITMAP_ADDRESS, READ_BITMAP);
         v.set(VMWRITE_BITMAP_ADDRESS, WRITE_BITMAP);
         v.set(VMCS_LINK_POINTER, SHADOW);
@@ -84,7 +86,7 @@ class VmcsShadowingTest {
         v.set(PROC_BASED_CONTROLS2, 0);
         v.set(VMCS_LINK_POINTER, -1L);
         v.set(GUEST_CR3, cr3);
-        v.set(ENTRY_CONTROLS, v.get(ENTRY_CONTROLS) & ~VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(ENTRY_CONTROLS, v.get(ENTRY_CONTROLS) & ~VmxControls.ENTRY_IA32E_MODE_GUEST);
         v.set(GUEST_EFER, 0);
         for (int s = 0; s < 6; s++) v.set(VmEntry.AR[s], s == Segment.CS ? 0xC09B : 0xC093);
         v.set(GUEST_CS_ACCESS_RIGHTS, 0xC09B);

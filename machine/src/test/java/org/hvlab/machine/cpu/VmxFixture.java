@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.vmx.VmxControls;
+
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,8 +39,8 @@ final class VmxFixture {
         CpuProfile p = c.profile;
         v.set(PIN_BASED_CONTROLS, p.vmx(0x48D) & 0xFFFFFFFFL);
         v.set(PROC_BASED_CONTROLS, p.vmx(0x48E) & 0xFFFFFFFFL);
-        v.set(EXIT_CONTROLS, (p.vmx(0x48F) & 0xFFFFFFFFL) | VmEntryChecks.EXIT_HOST_64);
-        v.set(ENTRY_CONTROLS, (p.vmx(0x490) & 0xFFFFFFFFL) | VmEntryChecks.ENTRY_IA32E_GUEST);
+        v.set(EXIT_CONTROLS, (p.vmx(0x48F) & 0xFFFFFFFFL) | VmxControls.EXIT_HOST_ADDRESS_SPACE_SIZE);
+        v.set(ENTRY_CONTROLS, (p.vmx(0x490) & 0xFFFFFFFFL) | VmxControls.ENTRY_IA32E_MODE_GUEST);
         v.set(HOST_CR0, c.cr0);
         v.set(HOST_CR4, c.cr4);
         v.set(HOST_CR3, c.cr3);

@@ -2,7 +2,7 @@ package org.hvlab.xmhf.baseplatform;
 
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
-/** What XMHF adds to the machine's VMX vocabulary: its segment-field groups and the control bits it uses. */
+/** What XMHF adds to the machine's VMX vocabulary: its segment-field groups and the NMI interruption information (control bits are machine.vmx.VmxControls). */
 public final class Fields {
     private Fields() {}
 
@@ -14,14 +14,6 @@ public final class Fields {
             {GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_ACCESS_RIGHTS},
             {GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_ACCESS_RIGHTS},
             {GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_ACCESS_RIGHTS}};
-
-    // controls (docs/vmx-facts.md "Controls")
-    public static final long PIN_NMI_EXITING = 1 << 3, PIN_VIRTUAL_NMIS = 1 << 5;
-    public static final long PROC_NMI_WINDOW = 1 << 22, PROC_USE_MSR_BITMAPS = 1 << 28, PROC_ACTIVATE_SECONDARY = 1L << 31,
-            PROC_MONITOR_TRAP_FLAG = 1 << 27;
-    public static final long PROC2_EPT = 1 << 1, PROC2_ENABLE_RDTSCP = 1 << 3, PROC2_VPID = 1 << 5, PROC2_UNRESTRICTED_GUEST = 1 << 7;
-    public static final long EXIT_HOST_ADDRESS_SPACE_SIZE = 1 << 9, EXIT_ACK_INTERRUPT = 1 << 15;
-    public static final long ENTRY_IA32E_MODE_GUEST = 1 << 9;
 
     /** Interruption information of an NMI (type 2, vector 2, valid). */
     public static final long NMI_INFO = 0x80000202L;

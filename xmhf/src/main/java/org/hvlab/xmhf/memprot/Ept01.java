@@ -93,11 +93,6 @@ public final class Ept01 {
         return true;
     }
 
-    /** Whether a hypapp took the page of {@code gpa} out of EPT01. */
-    public boolean isAbsent(long gpa) {
-        return absent.contains(gpa >>> 12);
-    }
-
     private boolean anyAbsent(long start) {
         if (absent.isEmpty()) return false;
         for (long p = start >>> 12; p < (start + TWO_MB) >>> 12; p++) if (absent.contains(p)) return true;

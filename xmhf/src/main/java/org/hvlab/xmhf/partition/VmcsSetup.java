@@ -1,6 +1,7 @@
 package org.hvlab.xmhf.partition;
 
 import static org.hvlab.machine.vmx.VmcsFields.*;
+import static org.hvlab.machine.vmx.VmxControls.*;
 import static org.hvlab.xmhf.baseplatform.Fields.*;
 
 import org.hvlab.machine.Machine;

@@ -1,6 +1,7 @@
 package org.hvlab.xmhf.hypapp.trustvisor;
 
 import static org.hvlab.machine.vmx.VmcsFields.*;
+import static org.hvlab.machine.vmx.VmxControls.*;
 import static org.hvlab.xmhf.baseplatform.Fields.*;
 
 import java.nio.ByteBuffer;
@@ -325,11 +326,6 @@ public final class TrustVisor implements Hypapp {
         v.vmcs.write(GUEST_RIP, k.retAddr);
         switchToRegular(x, v, k);
         return true;
-    }
-
-    /** Whether CPU {@code cpu} runs a PAL now (reports, oracles). */
-    public boolean inPal(int cpu) {
-        return ctx != null && ctx[cpu].pal != null;
     }
 
     // ---- the switches (scode.c hpt_scode_switch_scode / hpt_scode_switch_regular)

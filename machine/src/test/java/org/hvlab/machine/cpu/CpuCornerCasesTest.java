@@ -8,8 +8,8 @@ import org.hvlab.machine.boot.BootLoader;
 import org.hvlab.machine.sched.RoundRobin;
 import org.junit.jupiter.api.Test;
 
-/** Regression tests for findings of a code review; each asserts the SDM behaviour. */
-class ReviewFindingsTest {
+/** Corners of the SDM a code review found handled wrong (step limit in a fault loop, IRET with NT, lowest-priority IPIs, CR4 features, PUSHA faults, INIT in VMX root, IDT S bit); each asserts the SDM behaviour. */
+class CpuCornerCasesTest {
     static final long IDT = 0x500000, TSS = 0x550000, IST_TOP = 0x540000;
 
     static void gate(org.hvlab.machine.mem.PhysicalMemory m, int vector, long handler, int ist) {
