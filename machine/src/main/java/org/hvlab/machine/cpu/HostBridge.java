@@ -56,8 +56,8 @@ public final class HostBridge {
 
     private int vmxonInRoot() {
         if (c.vmx.current == null) return FAIL_INVALID;
-        c.vmx.current.set(VM_INSTRUCTION_ERROR, VmxOps.VMXON_IN_ROOT);
-        return VmxOps.VMXON_IN_ROOT;
+        c.vmx.current.set(VM_INSTRUCTION_ERROR, org.hvlab.machine.vmx.VmInstructionError.VMXON_IN_ROOT.number);
+        return org.hvlab.machine.vmx.VmInstructionError.VMXON_IN_ROOT.number;
     }
 
     public int vmxoff() {
@@ -102,8 +102,8 @@ public final class HostBridge {
         for (int i = 0; i < encodings.length; i++) {
             org.hvlab.machine.vmx.VmcsField f = ops.field(encodings[i]);
             if (f == null) {
-                v.set(VM_INSTRUCTION_ERROR, VmxOps.UNSUPPORTED_FIELD);
-                return VmxOps.UNSUPPORTED_FIELD;
+                v.set(VM_INSTRUCTION_ERROR, org.hvlab.machine.vmx.VmInstructionError.UNSUPPORTED_COMPONENT.number);
+                return org.hvlab.machine.vmx.VmInstructionError.UNSUPPORTED_COMPONENT.number;
             }
             long val = v.get(f.encoding());
             out[i] = (encodings[i] & 1) != 0 ? val >>> 32 : val;
@@ -118,8 +118,8 @@ public final class HostBridge {
         if (v == null) return FAIL_INVALID;
         for (int i = 0; i < encodings.length; i++) {
             org.hvlab.machine.vmx.VmcsField f = ops.field(encodings[i]);
-            int error = f == null ? VmxOps.UNSUPPORTED_FIELD
-                    : f.readOnly() && !c.profile.vmwriteAnyField() ? VmxOps.VMWRITE_READ_ONLY : 0;
+            int error = f == null ? org.hvlab.machine.vmx.VmInstructionError.UNSUPPORTED_COMPONENT.number
+                    : f.readOnly() && !c.profile.vmwriteAnyField() ? org.hvlab.machine.vmx.VmInstructionError.VMWRITE_READ_ONLY.number : 0;
             if (error != 0) {
                 v.set(VM_INSTRUCTION_ERROR, error);
                 return error;

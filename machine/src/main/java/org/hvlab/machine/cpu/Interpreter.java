@@ -203,7 +203,7 @@ final class Interpreter {
             case Op.LAHF -> c.setReg(16 + Cpu.RAX, 1, (f.get() & (SF | ZF | AF | PF | CF)) | 2);
             case Op.NOP, Op.FENCE -> { }
             case Op.PAUSE -> {
-                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & (1 << 30)) != 0) { VmExits.exit(c, 40, 0, in.len); return; }
+                if (c.vmx.nonRoot && (c.vmx.current.get(PROC_BASED_CONTROLS) & org.hvlab.machine.vmx.VmxControls.PROC_PAUSE_EXITING) != 0) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.PAUSE.code, 0, in.len); return; }
                 c.pauseHint();
             }
             case Op.CLFLUSH -> c.read(in.seg, ea(in), 1);

@@ -6,7 +6,11 @@ import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.hvlab.machine.cpu.LazyFlags.*;
 
+import org.hvlab.machine.vmx.EntryCheckFailure;
 import org.hvlab.machine.vmx.ExitReason;
+import org.hvlab.machine.vmx.GuestStateChecks;
+import org.hvlab.machine.vmx.VmEntryChecks;
+import org.hvlab.machine.vmx.VmInstructionError;
 import org.hvlab.machine.vmx.CpuProfile;
 import org.hvlab.machine.vmx.Vmcs;
 import org.hvlab.machine.vmx.VmcsField;
@@ -20,12 +24,6 @@ import org.hvlab.machine.vmx.VmxState;
  * implemented yet and raise #UD.
  */
 final class VmxOps {
-    // VM-instruction error numbers (SDM Vol.3C 31.4)
-    static final int VMCALL_IN_ROOT = 1, VMCLEAR_BAD_ADDRESS = 2, VMCLEAR_VMXON_POINTER = 3,
-            VMPTRLD_BAD_ADDRESS = 9, VMPTRLD_VMXON_POINTER = 10, VMPTRLD_BAD_REVISION = 11,
-            UNSUPPORTED_FIELD = 12, VMWRITE_READ_ONLY = 13, VMXON_IN_ROOT = 15,
-            VMLAUNCH_NONCLEAR = 4, VMRESUME_NONLAUNCHED = 5, ENTRY_AFTER_MOV_SS = 26, INVALID_INV_OPERAND = 28;
-
     private final Cpu c;
     private final Interpreter it;
 
@@ -52,7 +50,7 @@ final class VmxOps {
         if ((c.cr0 & Cpu.CR0_PE) == 0 || (c.fl.bits & VM) != 0 || (c.longModeActive() && !c.m64)) throw CpuFault.ud();
         if (c.cpl > 0) throw CpuFault.gp0();
         switch (sub) {
-            case 0xC1 -> vmfail(VMCALL_IN_ROOT); // VMCALL in root operation without dual-monitor treatment
+            case 0xC1 -> vmfail(VmInstructionError.VMCALL_IN_ROOT); // VMCALL in root operation without dual-monitor treatment
             case 0xC4 -> { v.leave(); c.kick(); vmsucceed(); } // VMXOFF: a held INIT may now be taken
             case 0x0FC706 -> {
                 if ((in.prefixes & Insn.P_OSIZE) != 0) vmclear(in);
@@ -84,26 +82,31 @@ final class VmxOps {
      */
     void vmentry(boolean launch, boolean byInstruction) {
         Vmcs v = c.vmx.current;
+        c.vmx.lastEntryFailure = null;
         if (v == null) { vmfailInvalid(); return; }
-        if ((c.blockingAtStart & Cpu.BLOCK_MOVSS) != 0) { vmfail(ENTRY_AFTER_MOV_SS); return; }
-        if (launch && v.launched) { vmfail(VMLAUNCH_NONCLEAR); return; }
-        if (!launch && !v.launched) { vmfail(VMRESUME_NONLAUNCHED); return; }
+        if ((c.blockingAtStart & Cpu.BLOCK_MOVSS) != 0) { vmfail(VmInstructionError.ENTRY_EVENTS_BLOCKED_BY_MOV_SS); return; }
+        if (launch && v.launched) { vmfail(VmInstructionError.VMLAUNCH_NONCLEAR_VMCS); return; }
+        if (!launch && !v.launched) { vmfail(VmInstructionError.VMRESUME_NONLAUNCHED_VMCS); return; }
         int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
-        int e = org.hvlab.machine.vmx.VmEntryChecks.controls(v, c.profile, width);
-        if (e == 0) e = org.hvlab.machine.vmx.VmEntryChecks.hostState(v, c.profile, width, c.longModeActive());
-        if (e != 0) { vmfail(e); return; }
-        int q = org.hvlab.machine.vmx.GuestStateChecks.check(v, c.profile, width);
+        EntryCheckFailure f = VmEntryChecks.controls(v, c.profile, width);
+        if (f == null) f = VmEntryChecks.hostState(v, c.profile, width, c.longModeActive());
+        if (f != null) { entryFailed(f); vmfail(f.error()); return; }
+        f = GuestStateChecks.check(v, c.profile, width);
         long link = v.get(VMCS_LINK_POINTER);
-        if (q == org.hvlab.machine.vmx.GuestStateChecks.OK && link != -1L) {
+        if (f == null && link != -1L) {
             // the VMCS the link pointer names: our revision, shadow bit = "VMCS shadowing" (26.3.1.5)
             int rev = c.mem.read32(link);
             long proc = v.get(PROC_BASED_CONTROLS);
             boolean shadowing = (proc & VmxControls.PROC_ACTIVATE_SECONDARY) != 0 && (v.get(PROC_BASED_CONTROLS2) & VmxControls.PROC2_VMCS_SHADOWING) != 0;
-            if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0) != shadowing) q = org.hvlab.machine.vmx.GuestStateChecks.QUAL_LINK_POINTER;
+            if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0) != shadowing) {
+                f = EntryCheckFailure.guest(GuestStateChecks.QUAL_LINK_POINTER, "26.3.1.5",
+                        "the VMCS the link pointer names has another revision identifier or a shadow-VMCS indicator other than VMCS shadowing");
+            }
         }
-        if (q == org.hvlab.machine.vmx.GuestStateChecks.OK && !pdptesValid(v)) q = QUAL_PDPTE;
-        if (q != org.hvlab.machine.vmx.GuestStateChecks.OK) {
-            VmExits.failedEntry(c, v, org.hvlab.machine.vmx.ExitReason.ENTRY_FAILURE_GUEST_STATE.code, q);
+        if (f == null && !pdptesValid(v)) f = EntryCheckFailure.guest(GuestStateChecks.QUAL_PDPTE, "26.3.1.6", "a guest PDPTE with reserved bits set (PAE paging)");
+        if (f != null) {
+            entryFailed(f);
+            VmExits.failedEntry(c, v, f.exitReason(), f.qualification());
             return;
         }
         long info = v.get(ENTRY_INTERRUPTION_INFO);
@@ -115,7 +118,8 @@ final class VmxOps {
         for (long i = 0; i < count; i++) {
             long ent = addr + 16 * i;
             if (!VmExits.msrListEntryLoads(c, c.mem.read32(ent), c.mem.read32(ent + 4), c.mem.read64(ent + 8), i)) {
-                VmExits.failedEntry(c, v, org.hvlab.machine.vmx.ExitReason.ENTRY_FAILURE_MSR_LOADING.code, i + 1);
+                entryFailed(EntryCheckFailure.msrLoading(i + 1, String.format("VM-entry MSR-load list entry %d (MSR 0x%x) cannot be loaded", i + 1, c.mem.read32(ent))));
+                VmExits.failedEntry(c, v, ExitReason.ENTRY_FAILURE_MSR_LOADING.code, i + 1);
                 return;
             }
         }
@@ -149,7 +153,6 @@ final class VmxOps {
     }
 
     static final int PROC_MONITOR_TRAP_FLAG = 1 << 27;
-    static final int QUAL_PDPTE = 2;
 
     /**
      * SDM Vol.3C 26.3.1.6: a guest using PAE paging (CR0.PG = CR4.PAE = 1, not IA-32e mode)
@@ -217,9 +220,9 @@ final class VmxOps {
     void invept(long type, long eptp) {
         long cap = c.profile.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
         boolean supported = (type == 1 && (cap & (1L << 25)) != 0) || (type == 2 && (cap & (1L << 26)) != 0);
-        if (!supported) { vmfail(INVALID_INV_OPERAND); return; }
+        if (!supported) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
         int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
-        if (type == 1 && !org.hvlab.machine.vmx.VmEntryChecks.eptpValid(eptp, c.profile, width)) { vmfail(INVALID_INV_OPERAND); return; }
+        if (type == 1 && !VmEntryChecks.eptpValid(eptp, c.profile, width)) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
         // guest-physical and combined mappings of the EP4TA, or of all (29.4.3.1)
         if (type == 1) {
             c.ept.invalidate(Ept.ep4ta(eptp));
@@ -245,10 +248,10 @@ final class VmxOps {
     /** INVVPID with its operands read: {@code lo} is the descriptor's first quadword (VPID in bits 15:0). */
     void invvpid(long type, long lo, long linear) {
         long cap = c.profile.vmx(CpuProfile.IA32_VMX_EPT_VPID_CAP);
-        if (type > 3 || (cap & (1L << (40 + type))) == 0) { vmfail(INVALID_INV_OPERAND); return; }
-        if ((lo >>> 16) != 0) { vmfail(INVALID_INV_OPERAND); return; }
-        if (type != 2 && (lo & 0xFFFF) == 0) { vmfail(INVALID_INV_OPERAND); return; }
-        if (type == 0 && !Cpu.canonical(linear)) { vmfail(INVALID_INV_OPERAND); return; }
+        if (type > 3 || (cap & (1L << (40 + type))) == 0) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
+        if ((lo >>> 16) != 0) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
+        if (type != 2 && (lo & 0xFFFF) == 0) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
+        if (type == 0 && !Cpu.canonical(linear)) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
         int vpid = (int) lo & 0xFFFF;
         switch ((int) type) {
             case 0 -> c.tlbs.invalidateAddress(vpid, linear);
@@ -276,12 +279,12 @@ final class VmxOps {
 
     private void vmxon(Insn in) {
         VmxState v = c.vmx;
-        if (v.nonRoot && (c.cr4 & Cpu.CR4_VMXE) != 0) { VmExits.exit(c, 27, 0, in.len); return; }
+        if (v.nonRoot && (c.cr4 & Cpu.CR4_VMXE) != 0) { VmExits.exit(c, ExitReason.VMXON.code, 0, in.len); return; }
         if ((c.cr4 & Cpu.CR4_VMXE) == 0 || (c.cr0 & Cpu.CR0_PE) == 0 || (c.fl.bits & VM) != 0
                 || (c.longModeActive() && !c.m64)) throw CpuFault.ud();
         if (v.inVmxOperation) {
             if (c.cpl > 0) throw CpuFault.gp0();
-            vmfail(VMXON_IN_ROOT);
+            vmfail(VmInstructionError.VMXON_IN_ROOT);
             return;
         }
         CpuProfile p = c.profile;
@@ -324,8 +327,8 @@ final class VmxOps {
     }
 
     void vmclear(long addr) {
-        if (badAddress(addr)) { vmfail(VMCLEAR_BAD_ADDRESS); return; }
-        if (addr == c.vmx.vmxonPointer) { vmfail(VMCLEAR_VMXON_POINTER); return; }
+        if (badAddress(addr)) { vmfail(VmInstructionError.VMCLEAR_INVALID_ADDRESS); return; }
+        if (addr == c.vmx.vmxonPointer) { vmfail(VmInstructionError.VMCLEAR_VMXON_POINTER); return; }
         c.vmx.clear(c.mem, addr);
         vmsucceed();
     }
@@ -335,12 +338,12 @@ final class VmxOps {
     }
 
     void vmptrld(long addr) {
-        if (badAddress(addr)) { vmfail(VMPTRLD_BAD_ADDRESS); return; }
-        if (addr == c.vmx.vmxonPointer) { vmfail(VMPTRLD_VMXON_POINTER); return; }
+        if (badAddress(addr)) { vmfail(VmInstructionError.VMPTRLD_INVALID_ADDRESS); return; }
+        if (addr == c.vmx.vmxonPointer) { vmfail(VmInstructionError.VMPTRLD_VMXON_POINTER); return; }
         int rev = c.mem.read32(addr);
         // bit 31 selects a shadow VMCS, which needs VMCS shadowing (secondary control bit 14)
         boolean shadowOk = (c.profile.vmx(CpuProfile.IA32_VMX_PROCBASED_CTLS2) & (1L << (32 + 14))) != 0;
-        if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0 && !shadowOk)) { vmfail(VMPTRLD_BAD_REVISION); return; }
+        if ((rev & 0x7FFFFFFF) != c.profile.vmcsRevision() || (rev < 0 && !shadowOk)) { vmfail(VmInstructionError.VMPTRLD_INCORRECT_REVISION); return; }
         c.vmx.load(c.mem, addr);
         vmsucceed();
     }
@@ -392,7 +395,7 @@ final class VmxOps {
     long vmread(Vmcs vmcs, long encoding) {
         if (vmcs == null) { vmfailInvalid(); return 0; }
         VmcsField f = field(encoding);
-        if (f == null) { vmfail(UNSUPPORTED_FIELD); return 0; }
+        if (f == null) { vmfail(VmInstructionError.UNSUPPORTED_COMPONENT); return 0; }
         long val = vmcs.get(f.encoding());
         if ((encoding & 1) != 0) val >>>= 32;
         vmsucceed();
@@ -412,8 +415,8 @@ final class VmxOps {
     void vmwrite(Vmcs vmcs, long enc, long val) {
         if (vmcs == null) { vmfailInvalid(); return; }
         VmcsField f = field(enc);
-        if (f == null) { vmfail(UNSUPPORTED_FIELD); return; }
-        if (f.readOnly() && !c.profile.vmwriteAnyField()) { vmfail(VMWRITE_READ_ONLY); return; }
+        if (f == null) { vmfail(VmInstructionError.UNSUPPORTED_COMPONENT); return; }
+        if (f.readOnly() && !c.profile.vmwriteAnyField()) { vmfail(VmInstructionError.VMWRITE_READ_ONLY); return; }
         if ((enc & 1) != 0) val = (vmcs.get(f.encoding()) & 0xFFFFFFFFL) | (val << 32);
         vmcs.set(f.encoding(), val); // a 32-bit operand clears the high half of a 64-bit field
         vmsucceed();
@@ -435,13 +438,19 @@ final class VmxOps {
     }
 
     /** VMfailValid when there is a current VMCS (the error goes into it), else VMfailInvalid. */
-    private void vmfail(int error) {
+    private void vmfail(VmInstructionError error) {
         Vmcs cur = c.vmx.current;
         if (cur == null) {
             vmfailInvalid();
             return;
         }
         setArith(ZF);
-        cur.set(VM_INSTRUCTION_ERROR, error);
+        cur.set(VM_INSTRUCTION_ERROR, error.number);
+    }
+
+    /** A VM entry failed a check: kept for the host and named on the timeline (docs/architecture.md "One VMX vocabulary"). */
+    private void entryFailed(EntryCheckFailure f) {
+        c.vmx.lastEntryFailure = f;
+        if (c.trace != null) c.trace.instant(c.index, "vmx", "VM entry failed", f.render());
     }
 }

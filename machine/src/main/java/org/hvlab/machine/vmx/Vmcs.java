@@ -9,7 +9,7 @@ import org.hvlab.machine.mem.PhysicalMemory;
  * implementation-specific, and this implementation keeps the launch state at offset 8 and the
  * fields at 16 + 8 x slot, written back by VMCLEAR. Software must not rely on that layout.
  */
-public final class Vmcs {
+public final class Vmcs implements VmcsView {
     static final int LAUNCH_STATE = 8, FIELDS = 16;
     /** Bytes of a VMCS region: IA32_VMX_BASIC bits 44:32 report 4096. */
     public static final int REGION_SIZE = 4096;

@@ -31,6 +31,8 @@ public final class VmxState {
     public int vpid;
     /** An MTF VM exit is pending at the next instruction boundary (SDM 25.5.2). */
     public boolean mtfPending;
+    /** The check the last VMLAUNCH/VMRESUME failed, named (null after an entry that passed the checks). */
+    public EntryCheckFailure lastEntryFailure;
     /** Instructions + deliveries at VM entry: with "monitor trap flag", any progress past it makes an MTF exit due. */
     public long mtfMark;
     /** Instruction count at which the VMX-preemption timer reaches 0, or -1 (SDM 25.5.1). */

@@ -5,6 +5,8 @@ import org.hvlab.machine.vmx.VmxControls;
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.hvlab.machine.vmx.CpuProfile;
 import org.hvlab.machine.vmx.Vmcs;
@@ -63,6 +65,12 @@ class VmEntryCheckTest {
         return v.get(VM_INSTRUCTION_ERROR);
     }
 
+    /** The check the last entry failed, as "SECTION: sentence" (the failure names its check, issue 12 item 3). */
+    String check() {
+        org.hvlab.machine.vmx.EntryCheckFailure f = c.vmx.lastEntryFailure;
+        return f == null ? "(none)" : f.section() + ": " + f.check();
+    }
+
     @Test
     void validVmcsPassesTheVmfailChecks() {
         assertEquals(-1, launch("vmlaunch"), "passes every check and enters the guest");
@@ -96,12 +104,15 @@ class VmEntryCheckTest {
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_VIRTUAL_NMIS);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "virtual NMIs require NMI exiting");
+        assertEquals("26.2.1.1: virtual NMIs without NMI exiting", check());
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~VmxControls.PIN_VIRTUAL_NMIS);
         v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_NMI_WINDOW);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "NMI-window exiting requires virtual NMIs");
+        assertEquals("26.2.1.1: NMI-window exiting without virtual NMIs", check());
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_VIRTUAL_NMIS | VmxControls.PIN_NMI_EXITING);
         assertEquals(-1, launch("vmlaunch"), "NMI exiting + virtual NMIs + NMI window is legal");
+        assertEquals("(none)", check());
     }
 
     @Test
@@ -139,22 +150,36 @@ class VmEntryCheckTest {
         assertEquals(-1, launch("vmlaunch"));
     }
 
+    /** A failed entry names its check on the timeline, which the report shows (issue 12 item 3). */
+    @Test
+    void aFailedEntryNamesItsCheckInTheTrace() {
+        c.trace = new org.hvlab.machine.trace.Trace(() -> 0L);
+        v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_VIRTUAL_NMIS);
+        assertEquals(ZF, launch("vmlaunch"));
+        var e = c.trace.events().stream().filter(x -> x.name().equals("VM entry failed")).findFirst().orElseThrow();
+        assertEquals("VMfailValid(7) VM entry with invalid control field(s): SDM Vol.3C 26.2.1.1: virtual NMIs without NMI exiting", e.detail());
+    }
+
     @Test
     void hostState() {
         v.set(HOST_CS_SELECTOR, 0);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "host CS selector 0");
+        assertEquals("26.2.3: host CS or TR selector 0", check());
         v.set(HOST_CS_SELECTOR, 0x0B);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "host selector with RPL");
+        assertEquals("26.2.3: a host selector with RPL or TI set", check());
         v.set(HOST_CS_SELECTOR, 0x08);
         v.set(HOST_RIP, 0x8000_0000_0000_0000L);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "non-canonical host RIP");
+        assertEquals("26.2.4: host RIP not canonical", check());
         v.set(HOST_RIP, HOST_CODE);
         v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) & ~VmxControls.EXIT_HOST_ADDRESS_SPACE_SIZE);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(8, error(), "a 64-bit host needs host address-space size");
+        assertEquals("26.2.4: IA-32e mode host without host address-space size", check());
     }
 
     @Test
@@ -162,10 +187,16 @@ class VmEntryCheckTest {
         CpuProfile i386 = CpuProfile.load("kvm-2022-i386");
         // its allowed-1 exit controls lack bit 9, so the only legal setting fails the host check
         v.set(EXIT_CONTROLS, i386.vmx(0x48F) & 0xFFFFFFFFL);
-        assertEquals(0, VmEntryChecks.controls(v, i386, 39));
-        assertEquals(8, VmEntryChecks.hostState(v, i386, 39, true), "SDM 26.2.4: IA-32e host needs host address-space size");
+        assertNull(VmEntryChecks.controls(v, i386, 39));
+        var host = VmEntryChecks.hostState(v, i386, 39, true);
+        assertEquals(org.hvlab.machine.vmx.VmInstructionError.INVALID_HOST_STATE, host.error(), "SDM 26.2.4: IA-32e host needs host address-space size");
+        assertEquals("IA-32e mode host without host address-space size", host.check());
         v.set(EXIT_CONTROLS, v.get(EXIT_CONTROLS) | VmxControls.EXIT_HOST_ADDRESS_SPACE_SIZE);
-        assertEquals(7, VmEntryChecks.controls(v, i386, 39), "bit 9 is not allowed by kvm-2022-i386");
+        var ctl = VmEntryChecks.controls(v, i386, 39);
+        assertEquals(org.hvlab.machine.vmx.VmInstructionError.INVALID_CONTROL_FIELDS, ctl.error(), "bit 9 is not allowed by kvm-2022-i386");
+        assertEquals("26.2.1.2", ctl.section());
+        assertEquals("VMfailValid(7) VM entry with invalid control field(s): SDM Vol.3C 26.2.1.2: VM-exit controls outside what IA32_VMX_TRUE_EXIT_CTLS allows",
+                ctl.render());
     }
 
     /** Runs VMLAUNCH alone; returns true if it was a failed entry (execution continues at host RIP). */
@@ -186,6 +217,7 @@ class VmEntryCheckTest {
         assertEquals(true, failedEntry());
         assertEquals(0x80000021L, v.get(EXIT_REASON), "exit reason: VM-entry failure, invalid guest state");
         assertEquals(0, v.get(EXIT_QUALIFICATION), "qualification");
+        assertEquals("26.3.1.1: guest CR0 against IA32_VMX_CR0_FIXED0/FIXED1", check());
         assertEquals(0x80000202L, v.get(ENTRY_INTERRUPTION_INFO), "the entry interruption-information valid bit is left alone");
         assertEquals(false, v.launched, "launch state unchanged");
         assertEquals(0x7F000, c.r[Cpu.RSP], "host RSP");
@@ -201,9 +233,11 @@ class VmEntryCheckTest {
         v.set(GUEST_INTERRUPTIBILITY, 1); // blocking by STI
         assertEquals(true, failedEntry());
         assertEquals(3, v.get(EXIT_QUALIFICATION), "NMI injection under STI blocking: qualification 3 on this profile");
+        assertEquals("26.3.1.5: NMI injection under blocking by STI (this profile refuses it)", check());
         v.set(GUEST_INTERRUPTIBILITY, 8); // blocking by NMI
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_NMI_EXITING | VmxControls.PIN_VIRTUAL_NMIS);
         assertEquals(true, failedEntry(), "with virtual NMIs, injecting an NMI needs no virtual-NMI blocking");
+        assertEquals("26.3.1.5: NMI injection with virtual NMIs while virtual-NMI blocking is set", check());
         assertEquals(0x80000021L, v.get(EXIT_REASON));
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) & ~(VmxControls.PIN_NMI_EXITING | VmxControls.PIN_VIRTUAL_NMIS));
         assertEquals(false, failedEntry(), "without virtual NMIs there is no such check (seed 000's hole)");
@@ -213,17 +247,21 @@ class VmEntryCheckTest {
     void activityAndInterruptibility() {
         v.set(GUEST_ACTIVITY_STATE, 3); // wait-for-SIPI: not in this profile's IA32_VMX_MISC bits 8:6
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.5: activity state 3 not supported (IA32_VMX_MISC)", check());
         v.set(GUEST_ACTIVITY_STATE, 1); // HLT with an STI shadow
         v.set(GUEST_RFLAGS, 0x202);
         v.set(GUEST_INTERRUPTIBILITY, 1);
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.5: blocking by STI or MOV SS in an activity state other than active", check());
         v.set(GUEST_INTERRUPTIBILITY, 3); // STI and MOV SS together
         v.set(GUEST_ACTIVITY_STATE, 0);
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.5: blocking by STI and by MOV SS together", check());
         v.set(GUEST_INTERRUPTIBILITY, 0);
         v.set(ENTRY_INTERRUPTION_INFO, 0x80000030L); // external interrupt with IF = 0
         v.set(GUEST_RFLAGS, 2);
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.4: external-interrupt injection with RFLAGS.IF clear", check());
     }
 
     @Test
@@ -231,9 +269,11 @@ class VmEntryCheckTest {
         v.set(VMCS_LINK_POINTER, 0x123);
         assertEquals(true, failedEntry());
         assertEquals(4, v.get(EXIT_QUALIFICATION));
+        assertEquals("26.3.1.5: VMCS link pointer not 4-KByte aligned or beyond the physical-address width", check());
         v.set(VMCS_LINK_POINTER, 0x720000); // aligned, but no VMCS revision there
         assertEquals(true, failedEntry());
         assertEquals(4, v.get(EXIT_QUALIFICATION));
+        assertTrue(check().startsWith("26.3.1.5: the VMCS the link pointer names has another revision identifier"), check());
         t.machine.memory().write32(0x720000, 0x11e57ed0);
         assertEquals(false, failedEntry(), "a link pointer naming an ordinary VMCS without shadowing is valid");
     }
@@ -295,20 +335,26 @@ class VmEntryCheckTest {
     void segmentRegisterChecks() {
         v.set(GUEST_TR_ACCESS_RIGHTS, 0x89); // TR must be busy
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.2: TR type 9 is not a busy TSS (64-bit in IA-32e mode)", check());
         v.set(GUEST_TR_ACCESS_RIGHTS, 0x8B);
         v.set(GUEST_CS_ACCESS_RIGHTS, 0xA093); // CS as a data segment
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.2: CS type 3 is not an accessed code segment", check());
         v.set(GUEST_CS_ACCESS_RIGHTS, 0xE09B); // 64-bit CS with D/B set
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.2: CS with both L and D/B set in IA-32e mode", check());
         v.set(GUEST_CS_ACCESS_RIGHTS, 0xA09B);
         v.set(GUEST_SS_ACCESS_RIGHTS, 0xC0F3); // SS DPL 3 with CS DPL 0
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.2: non-conforming CS DPL differs from SS DPL", check());
         v.set(GUEST_SS_ACCESS_RIGHTS, 0xC093);
         v.set(GUEST_DS_ACCESS_RIGHTS, 0xC092); // DS not accessed
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.2: usable DS not accessed, or code that is not readable", check());
         v.set(GUEST_DS_ACCESS_RIGHTS, 0xC093);
         v.set(GUEST_GDTR_LIMIT, 0x10000); // GDTR limit above 16 bits
         assertEquals(true, failedEntry());
+        assertEquals("26.3.1.3: guest GDTR or IDTR limit bits 31:16 set", check());
         v.set(GUEST_GDTR_LIMIT, 0x27);
         assertEquals(false, failedEntry(), "valid again");
     }
