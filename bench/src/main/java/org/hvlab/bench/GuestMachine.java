@@ -5,7 +5,7 @@ import org.hvlab.machine.Machine;
 import org.hvlab.machine.MachineConfig;
 import org.hvlab.machine.boot.BootLoader;
 import org.hvlab.machine.cpu.Cpu;
-import org.hvlab.machine.cpu.CpuObserver;
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.mem.PhysicalMemory;
 import org.hvlab.machine.sched.RoundRobin;
 
@@ -36,13 +36,10 @@ final class GuestMachine {
             c.bootstrapLongMode(CODE, STACK_TOP - 0x1000L * i, 0);
             c.r[Cpu.RSI] = dataAddress(i);
             c.r[Cpu.RCX] = Long.MAX_VALUE; // the loop never falls through in a benchmark
-            c.observer = new CpuObserver() {
-                @Override
-                public void exception(Cpu cpu, int vector, boolean hasError, int error, long rip) {
-                    throw new IllegalStateException(String.format("CPU %d raised exception %d at rip=0x%x in the %s loop",
-                            cpu.index, vector, rip, loop));
-                }
-            };
+            c.bus.subscribe(e -> {
+                MachineEvent.ExceptionRaised x = (MachineEvent.ExceptionRaised) e;
+                throw new IllegalStateException(String.format("CPU %d raised exception %d at rip=0x%x in the %s loop", x.cpu(), x.vector(), x.rip(), loop));
+            }, MachineEvent.Kind.EXCEPTION);
         }
     }
 

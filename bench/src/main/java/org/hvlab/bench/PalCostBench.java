@@ -105,12 +105,14 @@ public class PalCostBench {
      * register and unregister (the two VMCALLs).
      */
     private String phases() {
-        machine.enableTrace();
+        org.hvlab.machine.trace.Trace trace = new org.hvlab.machine.trace.Trace(machine::steps);
+        org.hvlab.machine.events.EventBus.Subscriber traced = trace::on;
+        machine.events().subscribe(traced);
         run.run(new Scheduler(new RoundRobin(1000)), 200 * stepsPerOp);
         java.util.Map<String, long[]> sum = new java.util.TreeMap<>();
         long exitStep = -1;
         String phase = null;
-        for (org.hvlab.machine.trace.Trace.Event e : machine.trace().events()) {
+        for (org.hvlab.machine.trace.Trace.Event e : trace.events()) {
             if (e.name().startsWith("VM exit ")) {
                 exitStep = e.step();
                 String reason = e.name().substring("VM exit ".length());
@@ -127,7 +129,7 @@ public class PalCostBench {
                 exitStep = -1;
             }
         }
-        cpu.trace = null; // the measured invocations run untraced
+        machine.events().unsubscribe(traced); // the measured invocations run untraced
         StringBuilder sb = new StringBuilder("steps from exit to entry:");
         sum.forEach((k, a) -> sb.append(String.format(" %s %.1f (%d)", k, (double) a[0] / a[1], a[1])));
         return sb.toString();

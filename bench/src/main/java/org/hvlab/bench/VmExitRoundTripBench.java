@@ -8,7 +8,7 @@ import org.hvlab.machine.Machine;
 import org.hvlab.machine.MachineConfig;
 import org.hvlab.machine.boot.BootLoader;
 import org.hvlab.machine.cpu.Cpu;
-import org.hvlab.machine.cpu.CpuObserver;
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.mem.PhysicalMemory;
 import org.hvlab.machine.sched.RoundRobin;
 import org.hvlab.machine.vmx.CpuProfile;
@@ -87,12 +87,10 @@ public class VmExitRoundTripBench {
         Cpu c = m.cpu(0);
         c.bootstrapLongMode(SETUP, 0x80000, 0);
         c.gdtrLimit = gdt.length * 8 - 1;
-        c.observer = new CpuObserver() {
-            @Override
-            public void exception(Cpu cpu, int vector, boolean hasError, int error, long rip) {
-                throw new IllegalStateException(String.format("exception %d at rip=0x%x", vector, rip));
-            }
-        };
+        c.bus.subscribe(e -> {
+            MachineEvent.ExceptionRaised x = (MachineEvent.ExceptionRaised) e;
+            throw new IllegalStateException(String.format("exception %d at rip=0x%x", x.vector(), x.rip()));
+        }, MachineEvent.Kind.EXCEPTION);
         CpuProfile p = c.profile;
         mem.write32(VMXON, p.vmcsRevision());
         mem.write32(VMCS, p.vmcsRevision());

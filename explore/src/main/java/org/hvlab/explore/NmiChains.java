@@ -4,8 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.hvlab.machine.boot.Symbols;
 import org.hvlab.machine.cpu.Cpu;
-import org.hvlab.machine.cpu.NmiChain;
-import org.hvlab.machine.cpu.NmiChain.Delivery;
+import org.hvlab.explore.NmiChain.Delivery;
 
 /**
  * Explains a CPU's NMI frames from its {@link NmiChain}: which NMI reached which guest
@@ -50,8 +49,8 @@ final class NmiChains {
      * interrupted the handler on its own stack (RSP already within a page of the frame), so its
      * delivery reset RSP and rewrote the frame there. Empty when the chain has no such delivery.
      */
-    static List<Delivery> episode(Cpu c, long frameAddr, long frameRip) {
-        List<Delivery> r = c.nmiChain.recent();
+    static List<Delivery> episode(Cpu c, NmiChain chain, long frameAddr, long frameRip) {
+        List<Delivery> r = chain.recent();
         int w = -1;
         for (int i = r.size() - 1; i >= 0; i--) {
             Delivery d = r.get(i);
@@ -65,8 +64,8 @@ final class NmiChains {
     }
 
     /** The episode of an IRETQ returning to itself; empty unless the CPU stands on such an IRETQ. */
-    static List<Delivery> selfFrameEpisode(Cpu c) {
-        return onSelfIretq(c) ? episode(c, c.r[Cpu.RSP], c.rip) : List.of();
+    static List<Delivery> selfFrameEpisode(Cpu c, NmiChain chain) {
+        return onSelfIretq(c) ? episode(c, chain, c.r[Cpu.RSP], c.rip) : List.of();
     }
 
     private static boolean onNmiStack(Delivery d) {
@@ -74,13 +73,13 @@ final class NmiChains {
     }
 
     /** For an IRETQ returning to itself: how its frame came about (null if the chain has no record of it). */
-    static GuestStuck.NmiEpisode selfFrameCause(Cpu c, Symbols s) {
-        return cause(selfFrameEpisode(c), s);
+    static GuestStuck.NmiEpisode selfFrameCause(Cpu c, NmiChain chain, Symbols s) {
+        return cause(selfFrameEpisode(c, chain), s);
     }
 
     /** For an IRETQ loop: how the frame at {@code frameAddr} that returns to {@code frameRip} came about (or null). */
-    static GuestStuck.NmiEpisode loopFrameCause(Cpu c, Symbols s, long frameAddr, long frameRip) {
-        return cause(episode(c, frameAddr, frameRip), s);
+    static GuestStuck.NmiEpisode loopFrameCause(Cpu c, NmiChain chain, Symbols s, long frameAddr, long frameRip) {
+        return cause(episode(c, chain, frameAddr, frameRip), s);
     }
 
     private static GuestStuck.NmiEpisode cause(List<Delivery> e, Symbols s) {
@@ -102,8 +101,8 @@ final class NmiChains {
     }
 
     /** The episode of an IRETQ returning to itself as report lines, with the conclusion. */
-    static List<String> selfFrameChain(Cpu c, Symbols s) {
-        List<Delivery> e = selfFrameEpisode(c);
+    static List<String> selfFrameChain(Cpu c, NmiChain chain, Symbols s) {
+        List<Delivery> e = selfFrameEpisode(c, chain);
         if (e.isEmpty()) return List.of();
         List<String> out = lines(e, s);
         Delivery w = e.get(e.size() - 1);
@@ -113,8 +112,8 @@ final class NmiChains {
     }
 
     /** The episode of an IRETQ loop (the IRETQ at {@code iretq} consumes the frame at {@code frameAddr}, returning to {@code frameRip}). */
-    static List<String> loopChain(Cpu c, Symbols s, long iretq, long frameAddr, long frameRip) {
-        List<Delivery> e = episode(c, frameAddr, frameRip);
+    static List<String> loopChain(Cpu c, NmiChain chain, Symbols s, long iretq, long frameAddr, long frameRip) {
+        List<Delivery> e = episode(c, chain, frameAddr, frameRip);
         if (e.isEmpty()) return List.of();
         List<String> out = lines(e, s);
         Delivery w = e.get(e.size() - 1);
@@ -141,8 +140,8 @@ final class NmiChains {
     }
 
     /** The CPU's kept deliveries, oldest first, at most {@code n}. */
-    static List<String> recent(Cpu c, Symbols s, int n) {
-        List<Delivery> r = c.nmiChain.recent();
+    static List<String> recent(Cpu c, NmiChain chain, Symbols s, int n) {
+        List<Delivery> r = chain.recent();
         List<String> out = new ArrayList<>();
         for (int i = Math.max(0, r.size() - n); i < r.size(); i++) out.add(describe(r.get(i), s));
         return out;

@@ -4,7 +4,6 @@ import org.hvlab.machine.Machine;
 import org.hvlab.machine.RunEnding;
 import org.hvlab.machine.RunResult;
 import org.hvlab.machine.cpu.Cpu;
-import org.hvlab.machine.cpu.NmiLedger;
 import org.hvlab.machine.host.HostSoftware;
 
 /**
@@ -32,11 +31,11 @@ public final class Oracles {
      * when the run ended. A shortfall is a lost NMI; a surplus is an NMI the guest got that
      * nobody sent it (a hypervisor's own NMI passed on). Null when every CPU balances.
      */
-    public static Verdict nmiAccounting(Machine m) {
+    public static Verdict nmiAccounting(Machine m, NmiRecords nmis) {
         HostSoftware host = m.hostSoftware();
         for (int i = 0; i < m.cpuCount(); i++) {
             Cpu c = m.cpu(i);
-            NmiLedger.Counts l = c.nmiLedger.counts();
+            NmiLedger.Counts l = nmis.ledger(i).counts();
             long held = (c.nmiPending ? 1 : 0) + (host == null ? 0 : host.guestNmisHeld(i));
             long accounted = l.delivered() + l.mergedInLatch() + l.clearedByInit() + l.hypervisorMerged() + l.hypervisorDiscarded();
             long lost = l.arrivedGuest() - accounted - held;

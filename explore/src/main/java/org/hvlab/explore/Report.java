@@ -155,11 +155,11 @@ public final class Report {
         org.hvlab.machine.boot.Symbols sym = o.machine().symbols();
         for (int i = 0; i < o.machine().cpuCount(); i++) {
             org.hvlab.machine.cpu.Cpu c = o.machine().cpu(i);
-            List<String> chain = NmiChains.selfFrameChain(c, sym);
+            List<String> chain = NmiChains.selfFrameChain(c, o.nmis().chain(i), sym);
             String title = "how the IRETQ came to return to itself";
             GuestStuck.IretqLoop loop = iretqLoop(o.verdict());
             if (chain.isEmpty() && loop != null && loop.cpu() == i) {
-                chain = NmiChains.loopChain(c, sym, loop.rip(), loop.frameRsp(), loop.toRip());
+                chain = NmiChains.loopChain(c, o.nmis().chain(i), sym, loop.rip(), loop.frameRsp(), loop.toRip());
                 title = "how the IRETQ loop came about";
             }
             String gdb = o.verdict().kind().equals("stuck") ? NmiChains.gdbView(c, sym) : null;
@@ -169,11 +169,11 @@ public final class Report {
                 for (String l : chain) nmis.append("<li>").append(esc(l)).append("</li>\n");
                 nmis.append("</ol>\n");
             }
-            List<String> recent = NmiChains.recent(c, sym, 24);
+            List<String> recent = NmiChains.recent(c, o.nmis().chain(i), sym, 24);
             if (recent.isEmpty()) continue;
-            long blocked = c.nmiChain.recent().stream().filter(org.hvlab.machine.cpu.NmiChain.Delivery::whileBlocked).count();
-            nmis.append("<h3>CPU ").append(i).append(": the last ").append(recent.size()).append(" of ").append(c.nmiChain.count())
-                    .append(" NMI deliveries</h3><p>").append(blocked).append(" of the last ").append(c.nmiChain.recent().size())
+            long blocked = o.nmis().chain(i).recent().stream().filter(NmiChain.Delivery::whileBlocked).count();
+            nmis.append("<h3>CPU ").append(i).append(": the last ").append(recent.size()).append(" of ").append(o.nmis().chain(i).count())
+                    .append(" NMI deliveries</h3><p>").append(blocked).append(" of the last ").append(o.nmis().chain(i).recent().size())
                     .append(" reached the guest while it was still NMI-blocked.</p><pre>");
             for (String l : recent) nmis.append(esc(l)).append('\n');
             nmis.append("</pre>\n");

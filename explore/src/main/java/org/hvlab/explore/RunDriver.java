@@ -2,6 +2,7 @@ package org.hvlab.explore;
 
 import java.util.List;
 import org.hvlab.machine.Machine;
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.boot.Symbols;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.sched.Coroutine;
@@ -17,6 +18,7 @@ import org.hvlab.machine.sched.Scheduler;
  */
 final class RunDriver implements Scheduler.Target {
     private final Machine m;
+    private final NmiRecords records;
     private final Scheduler.Target inner;
     private final List<InjectionPlan.Nmi> nmis;
     private final long stuckSteps;
@@ -35,8 +37,9 @@ final class RunDriver implements Scheduler.Target {
     /** NMIs injected so far, per CPU (-1 entries counted on every CPU). */
     final long[] injected;
 
-    RunDriver(Machine m, Scheduler.Target inner, InjectionPlan plan, long stuckSteps, boolean stuckOracle) {
+    RunDriver(Machine m, NmiRecords records, Scheduler.Target inner, InjectionPlan plan, long stuckSteps, boolean stuckOracle) {
         this.m = m;
+        this.records = records;
         this.inner = inner;
         this.nmis = plan.nmis();
         this.stuckSteps = stuckSteps;
@@ -60,7 +63,7 @@ final class RunDriver implements Scheduler.Target {
             // like QMP inject-nmi: the NMI pin of one CPU, or of every CPU
             for (int i = 0; i < m.cpuCount(); i++) {
                 if (cpu == -1 || cpu == i) {
-                    if (m.trace() != null) m.trace().instant(i, "injection", "plan: NMI", "step " + steps);
+                    if (m.events().wants(MachineEvent.Kind.MARK)) m.events().publish(new MachineEvent.Mark(i, "injection", "plan: NMI", "step " + steps));
                     m.cpu(i).raiseNmi();
                     injected[i]++;
                 }
@@ -89,7 +92,7 @@ final class RunDriver implements Scheduler.Target {
                     m.finishDriven(new GuestStuck.IretqToItself(i, c.rip, symbols.lookup(c.rip),
                             new GuestStuck.IretFrame(c.readLinQuietly(rsp), c.readLinQuietly(rsp + 8), c.readLinQuietly(rsp + 16),
                                     c.readLinQuietly(rsp + 24), c.readLinQuietly(rsp + 32)),
-                            NmiChains.selfFrameCause(c, symbols)));
+                            NmiChains.selfFrameCause(c, records.chain(i), symbols)));
                     return;
                 }
             } else {
@@ -108,7 +111,7 @@ final class RunDriver implements Scheduler.Target {
     /** Counts arrivals at the same IRETQ with the same frame and no NMI in between (after the plan). */
     private void watchIretqLoop(int i, Cpu c) {
         if (!NmiChains.onIretq(c)) return;
-        long rsp = c.r[Cpu.RSP], nmisNow = c.nmiLedger.arrivedGuest + c.nmiLedger.arrivedHost;
+        long rsp = c.r[Cpu.RSP], nmisNow = records.ledger(i).arrivedGuest + records.ledger(i).arrivedHost;
         long[] key = {c.rip, rsp, c.readLinQuietly(rsp), c.readLinQuietly(rsp + 24)};
         if (java.util.Arrays.equals(key, loopKey[i]) && nmisNow == loopNmis[i]) {
             loopSightings[i]++;
@@ -125,7 +128,7 @@ final class RunDriver implements Scheduler.Target {
             if (loopSightings[i] < 3) continue;
             long[] k = loopKey[i];
             return new GuestStuck.IretqLoop(i, k[0], symbols.lookup(k[0]), k[1], k[2], symbols.lookup(k[2]), k[3], loopSightings[i],
-                    NmiChains.loopFrameCause(m.cpu(i), symbols, k[1], k[2]));
+                    NmiChains.loopFrameCause(m.cpu(i), records.chain(i), symbols, k[1], k[2]));
         }
         return null;
     }

@@ -24,7 +24,7 @@ import org.hvlab.xmhf.hypapp.Hypapp;
 public final class ScenarioRun {
     /** What one run produced (its verdict, output and choices; not to be confused with the machine's {@code Outcome}, the status class of its ending). */
     public record Result(Scenario scenario, long seed, String strategy, InjectionPlan plan, RunResult result, Verdict verdict,
-            String serial, String guestSerial, ChoiceRecord choices, long[] injectedPerCpu, Machine machine) {}
+            String serial, String guestSerial, ChoiceRecord choices, long[] injectedPerCpu, Machine machine, NmiRecords nmis) {}
 
     private ScenarioRun() {}
 
@@ -61,15 +61,16 @@ public final class ScenarioRun {
         if (trace) m.enableTrace();
         RunDriver[] driver = new RunDriver[1];
         boolean stuck = s.oracles().contains("stuck");
-        RunResult r = m.run(t -> driver[0] = new RunDriver(m, t, plan, s.limits().stuckSteps(), stuck));
+        NmiRecords nmis = NmiRecords.attach(m);
+        RunResult r = m.run(t -> driver[0] = new RunDriver(m, nmis, t, plan, s.limits().stuckSteps(), stuck));
         String guest = m.serial().guestText();
         Verdict v = Oracles.judge(r, guest);
         if (!v.failed() && s.oracles().contains("nmi-accounting")) {
-            Verdict n = Oracles.nmiAccounting(m);
+            Verdict n = Oracles.nmiAccounting(m, nmis);
             if (n != null) v = n;
         }
         return new Result(s, seed, choices.describe(), plan, r, v, m.serial().text(), guest, m.scheduler().record(),
-                driver[0] == null ? new long[0] : driver[0].injected.clone(), m);
+                driver[0] == null ? new long[0] : driver[0].injected.clone(), m, nmis);
     }
 
     /** Runs with the seeded random scheduler of the scenario and its plan expanded for {@code seed}. */

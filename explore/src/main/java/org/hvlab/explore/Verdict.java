@@ -3,7 +3,6 @@ package org.hvlab.explore;
 import java.util.ArrayList;
 import java.util.List;
 import org.hvlab.machine.RunEnding;
-import org.hvlab.machine.cpu.NmiLedger;
 
 /**
  * How a run is judged, as data: a pass, a failure from how the run ended, or a failure an oracle

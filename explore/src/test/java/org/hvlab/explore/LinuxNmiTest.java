@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.hvlab.machine.cpu.NmiLedger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -51,7 +50,7 @@ class LinuxNmiTest {
             int lines = 0;
             while (m.find()) {
                 int cpu = Integer.parseInt(m.group(1));
-                NmiLedger l = o.machine().cpu(cpu).nmiLedger;
+                NmiLedger l = o.nmis().ledger(cpu);
                 assertEquals(l.delivered, Long.parseLong(m.group(2)), "CPU " + cpu + ": the handler saw every delivery: " + l.describe());
                 assertTrue(o.injectedPerCpu()[cpu] >= 30, "the plan's NMIs came while the guest ran: " + o.injectedPerCpu()[cpu]);
                 long first = Long.parseLong(m.group(3)), nestedHere = Long.parseLong(m.group(4)), skips = Long.parseLong(m.group(5));
@@ -61,7 +60,7 @@ class LinuxNmiTest {
                 lines++;
             }
             assertEquals(cpus, lines, o.guestSerial());
-            assertNull(Oracles.nmiAccounting(o.machine()));
+            assertNull(Oracles.nmiAccounting(o.machine(), o.nmis()));
         }
         if (cpus > 1) assertNotEquals(0, nested, "NMIs nested (through INT3's IRET or the self-IRET), so the algorithm was exercised");
     }
@@ -96,7 +95,7 @@ class LinuxNmiTest {
             codeEnd = sym.address("workload");
             finalIretq = sym.address("nmi_final_iretq");
             for (int c = 0; c < o.machine().cpuCount(); c++) {
-                for (var d : o.machine().cpu(c).nmiChain.recent()) {
+                for (var d : o.nmis().chain(c).recent()) {
                     if (d.rip() >= windowStart && d.rip() < windowEnd) inWindow++;
                     else if (d.rip() >= windowEnd && d.rip() < codeEnd) sites.add(d.rip());
                 }
@@ -127,7 +126,7 @@ class LinuxNmiTest {
         long t = o.machine().symbols().address("pcpu_area") + 0x2000L * cpu + 0x1000;
         assertEquals(t - 40, Long.parseLong(m.group(4), 16), "the frame's RSP is T-40, where the NMI frame begins (seed 000: 0x...dfd8 below 0x...e000)");
         assertEquals(t - 40, o.machine().cpu(cpu).r[org.hvlab.machine.cpu.Cpu.RSP]);
-        assertTrue(NmiChains.selfFrameChain(o.machine().cpu(cpu), o.machine().symbols()).size() >= 2, "the report can tell the episode");
+        assertTrue(NmiChains.selfFrameChain(o.machine().cpu(cpu), o.nmis().chain(cpu), o.machine().symbols()).size() >= 2, "the report can tell the episode");
         // the seed's gdb session: x/i $rip, x/6gx $rsp
         String gdb = NmiChains.gdbView(o.machine().cpu(cpu), o.machine().symbols());
         assertEquals(String.format("(gdb) x/i $rip%n=> 0x%s <nested_nmi_out+0x1>:\tiretq%n(gdb) x/6gx $rsp%n0x%x:\t0x%016x\t0x0000000000000008%n", m.group(2), t - 40, Long.parseLong(m.group(2), 16)),
@@ -147,7 +146,17 @@ class LinuxNmiTest {
         var cpu = o.machine().cpu(Integer.parseInt(m.group(1)));
         long frame = Long.parseLong(m.group(3), 16), to = Long.parseLong(m.group(4), 16);
         assertEquals(to, cpu.readLinQuietly(frame), "the frame in memory returns where the verdict says");
-        java.util.List<String> chain = NmiChains.loopChain(cpu, o.machine().symbols(), Long.parseLong(m.group(2), 16), frame, to);
+        // the same facts as data, from the typed ending
+        GuestStuck.IretqLoop loop = switch (((Verdict.Ended) o.verdict()).ending()) {
+            case GuestStuck.IretqLoop l -> l;
+            case GuestStuck.NoProgress p -> p.loop();
+            default -> null;
+        };
+        assertEquals(Integer.parseInt(m.group(1)), loop.cpu());
+        assertEquals(frame, loop.frameRsp());
+        assertEquals(to, loop.toRip());
+        assertEquals(Long.parseLong(m.group(2), 16), loop.rip());
+        java.util.List<String> chain = NmiChains.loopChain(cpu, o.nmis().chain(loop.cpu()), o.machine().symbols(), loop.rip(), loop.frameRsp(), loop.toRip());
         assertTrue(chain.get(chain.size() - 1).contains("runs back into the same IRETQ"), chain.toString());
         assertTrue(Report.html(o, new org.hvlab.machine.trace.Trace(() -> 0)).contains("how the IRETQ loop came about"));
     }
@@ -167,7 +176,7 @@ class LinuxNmiTest {
         assertTrue(m.record().message().contains("while it was still NMI-blocked: step "), m.record().message());
         ScenarioRun.Result again = ScenarioRun.run(m.record().scenario(), m.record().seed(), m.record().choiceSource(s.scheduling().maxQuantum()), m.record().plan());
         assertEquals(m.record().message(), again.verdict().message(), "the minimised record replays to the same message");
-        java.util.List<String> chain = NmiChains.selfFrameChain(again.machine().cpu(0), again.machine().symbols());
+        java.util.List<String> chain = NmiChains.selfFrameChain(again.machine().cpu(0), again.nmis().chain(0), again.machine().symbols());
         assertTrue(chain.get(chain.size() - 1).startsWith("The last of these interrupted the IRETQ at rip="), chain.toString());
     }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.hvlab.machine.cpu.NmiLedger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,12 +39,12 @@ class NmiAccountingTest {
             assertEquals("pass", o.verdict().kind(), o.verdict().message());
             Matcher m = Pattern.compile("sent=(\\d+) received=(\\d+)").matcher(o.guestSerial());
             assertTrue(m.find(), o.guestSerial());
-            NmiLedger victim = o.machine().cpu(0).nmiLedger;
+            NmiLedger victim = o.nmis().ledger(0);
             assertEquals(Long.parseLong(m.group(2)), victim.delivered, "the handler's count is the machine's deliveries: " + victim.describe());
             long injected = o.injectedPerCpu()[0];
             assertEquals(Long.parseLong(m.group(1)) + injected, victim.arrivedGuest, "the guest's IPIs and the plan's NMIs: " + victim.describe());
             assertTrue(victim.arrivedGuest > victim.delivered, "a flood merges some: " + victim.describe());
-            assertNull(Oracles.nmiAccounting(o.machine()));
+            assertNull(Oracles.nmiAccounting(o.machine(), o.nmis()));
         }
     }
 
@@ -54,11 +53,11 @@ class NmiAccountingTest {
     void anImbalanceIsAVerdict(String kind) throws Exception {
         Scenario s = ScenarioLoader.parse(Path.of("accounting.yaml"), SCENARIO.formatted(2, "xmhf", ""));
         ScenarioRun.Result o = ScenarioRun.random(s, 1);
-        NmiLedger l = o.machine().cpu(0).nmiLedger;
+        NmiLedger l = o.nmis().ledger(0);
         // what a hypervisor that drops one NMI silently (or passes its own on) leaves behind
         if (kind.equals("lost")) l.delivered--;
         else l.delivered = l.arrivedGuest + 1;
-        Verdict v = Oracles.nmiAccounting(o.machine());
+        Verdict v = Oracles.nmiAccounting(o.machine(), o.nmis());
         assertEquals("nmi-accounting", v.kind());
         assertTrue(v.signature().contains(kind.equals("lost") ? "lost" : "nobody sent"), v.signature());
         assertTrue(v.message().startsWith("CPU 0: 1 "), v.message());

@@ -17,7 +17,6 @@ import org.hvlab.machine.RunEnding.CpuWait;
 import org.hvlab.machine.RunEnding.HaltCause;
 import org.hvlab.machine.RunEnding.HostActivity;
 import org.hvlab.machine.RunEnding.HostWait;
-import org.hvlab.machine.cpu.NmiLedger;
 import org.junit.jupiter.api.Test;
 
 /**

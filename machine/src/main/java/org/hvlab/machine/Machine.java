@@ -13,7 +13,11 @@ import org.hvlab.machine.boot.ImageException;
 import org.hvlab.machine.boot.Symbols;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.cpu.Platform;
+import org.hvlab.machine.control.ExternalEvent;
+import org.hvlab.machine.control.Stop;
 import org.hvlab.machine.devices.DebugExit;
+import org.hvlab.machine.events.EventBus;
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.devices.SerialPort;
 import org.hvlab.machine.host.HostCpu;
 import org.hvlab.machine.host.HostSoftware;
@@ -28,7 +32,8 @@ import org.hvlab.machine.sched.Scheduler;
 public final class Machine implements Platform, Scheduler.Target {
     private final MachineConfig config;
     private final PhysicalMemory mem;
-    private final ApicBus bus = new ApicBus();
+    private final ApicBus apicBus = new ApicBus();
+    private final EventBus bus = new EventBus();
     private final Cpu[] cpus;
     private final Coroutine[] coroutines;
     private final long[] grants;
@@ -47,14 +52,14 @@ public final class Machine implements Platform, Scheduler.Target {
         coroutines = new Coroutine[n];
         grants = new long[n];
         for (int i = 0; i < n; i++) {
-            LocalApic apic = new LocalApic(i, i == 0, bus);
-            cpus[i] = new Cpu(i, n, mem, this, apic, config.profile());
-            cpus[i].nmiChain.clock(this::steps);
+            LocalApic apic = new LocalApic(i, i == 0, apicBus);
+            cpus[i] = new Cpu(i, n, mem, this, apic, config.profile(), bus);
             apic.attach(cpus[i]);
             final int idx = i;
             coroutines[i] = Coroutine.create("cpu-" + i, () -> cpuBody(idx));
         }
         scheduler = new Scheduler(config.choices());
+        bus.clock(this::steps);
     }
 
     /**
@@ -103,7 +108,7 @@ public final class Machine implements Platform, Scheduler.Target {
     public org.hvlab.machine.trace.Trace enableTrace() {
         if (trace == null) {
             trace = new org.hvlab.machine.trace.Trace(this::steps);
-            for (Cpu c : cpus) c.trace = trace;
+            bus.subscribe(trace::on);
         }
         return trace;
     }
@@ -170,16 +175,263 @@ public final class Machine implements Platform, Scheduler.Target {
      * run with {@link #finishDriven}.
      */
     public RunResult run(java.util.function.UnaryOperator<Scheduler.Target> driver) {
+        Scheduler.Target t = driver.apply(this);
+        do runControlled(t, null, -1); while (ending == null); // to the end, whatever pauses or breakpoints
+        return result();
+    }
+
+    // ---- run control (docs/architecture.md "Run control")
+
+    private volatile boolean pauseRequested;
+    private final java.util.concurrent.ConcurrentLinkedQueue<ExternalEvent> submitted = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Events scheduled for a step, in step order (ties: in scheduling order). */
+    private final List<ExternalEvent.Applied> scheduled = new ArrayList<>();
+    private final List<ExternalEvent.Applied> applied = new ArrayList<>();
+    /** Set when a CPU stopped at a breakpoint in the current quantum. */
+    private Cpu breakpointCpu;
+    /** The quantum being run: its CPU, the machine step it began at, what the choice granted, what run control let it run. */
+    private int grantedCpu = -1;
+    private long grantedAt, grantedQuantum, allowedQuantum;
+    /**
+     * A quantum run control cut short: its CPU goes on with {@code carryLeft} steps before any
+     * new choice; {@code carryChoice} is what its choice granted in all (-1: nothing carried).
+     */
+    private int carryCpu = -1;
+    private long carryLeft, carryChoice;
+
+    /** Asks a running machine to stop at its next scheduling boundary (any thread). */
+    public void requestPause() {
+        pauseRequested = true;
+    }
+
+    /** Applies {@code e} at the next scheduling boundary, and records it (any thread). */
+    public void submit(ExternalEvent e) {
+        submitted.add(e);
+    }
+
+    /** Applies {@code e} at the boundary at machine step {@code step}; a quantum is cut there and then goes on. */
+    public void schedule(long step, ExternalEvent e) {
+        int i = scheduled.size();
+        while (i > 0 && scheduled.get(i - 1).step() > step) i--;
+        scheduled.add(i, new ExternalEvent.Applied(step, e));
+    }
+
+    /** Every external event applied so far, with its step: with the scheduler's choices, what replays a session. */
+    public List<ExternalEvent.Applied> appliedEvents() {
+        return java.util.Collections.unmodifiableList(applied);
+    }
+
+    /** Stops CPU {@code cpu} (or every CPU, -1) before executing the instruction at {@code rip}. */
+    public void addBreakpoint(int cpu, long rip) {
+        for (Cpu c : cpus) if (cpu < 0 || c.index == cpu) c.addBreakpoint(rip);
+    }
+
+    public void removeBreakpoint(int cpu, long rip) {
+        for (Cpu c : cpus) if (cpu < 0 || c.index == cpu) c.removeBreakpoint(rip);
+    }
+
+    /** Runs until the run ends, a pause is requested or a breakpoint is reached. */
+    public Stop resume() {
+        return runControlled(this, null, -1);
+    }
+
+    /** As {@link #resume}, stopping at the boundary at machine step {@code step} at the latest. */
+    public Stop runToStep(long step) {
+        return runControlled(this, null, step);
+    }
+
+    /** As {@link #resume}, stopping at the first scheduling boundary where {@code condition} holds. */
+    public Stop runUntil(java.util.function.BooleanSupplier condition) {
+        return runControlled(this, condition, -1);
+    }
+
+    /**
+     * One step of CPU {@code cpu} alone (an instruction, an event delivery or, under a Java
+     * hypervisor, one host operation). Within a quantum run control cut short on that CPU it is
+     * part of that quantum; otherwise it is a scheduling choice of its own, recorded, so the
+     * session replays.
+     */
+    public Stop stepCpu(int cpu) {
+        if (cpu < 0 || cpu >= cpus.length) throw new IllegalArgumentException("no CPU " + cpu);
+        if (ending != null) return stop(Stop.Kind.FINISHED, -1);
+        applyExternalEvents();
+        if (ending != null) return stop(Stop.Kind.FINISHED, -1);
+        if (!runnable(cpu)) throw new IllegalStateException("CPU " + cpu + " cannot make progress now (halted or waiting)");
+        boolean carried = carryCpu == cpu;
+        if (!carried) {
+            dropCarry();
+            scheduler.record().add(cpu, 1);
+        }
+        long before = steps();
+        grant(cpu, 1);
         try {
-            scheduler.run(driver.apply(this), config.maxSteps());
+            coroutines[cpu].resume();
         } catch (RuntimeException | StackOverflowError e) {
             simulatorError("scheduler", e);
         }
         serial.flush();
-        return result();
+        if (carried) {
+            // still the quantum run control cut short: what is left of it goes on afterwards
+            carryLeft -= steps() - before;
+            if (carryLeft <= 0) carryCpu = -1;
+        }
+        breakpointCpu = null;
+        return stop(ending != null ? Stop.Kind.FINISHED : Stop.Kind.STEPPED, ending != null ? -1 : cpu);
     }
 
-    private RunResult result() {
+    /** A carried quantum will not go on (another CPU is chosen): its choice says how far it ran. */
+    private void dropCarry() {
+        if (carryCpu < 0) return;
+        scheduler.record().amendLast((int) (carryChoice - carryLeft));
+        carryCpu = -1;
+    }
+
+    private Stop stop(Stop.Kind k, int cpu) {
+        return new Stop(k, cpu, cpu < 0 ? -1 : cpus[cpu].rip, steps());
+    }
+
+    @Override
+    public void breakpointHit(Cpu c) {
+        breakpointCpu = c;
+        if (hostCpus != null) hostCpus[c.index].grant(0); // the host's guest loop yields at once
+    }
+
+    /** Applies the submitted events and those scheduled for this step or earlier, recording each. */
+    private void applyExternalEvents() {
+        if (scheduled.isEmpty() && submitted.isEmpty()) return;
+        long now = steps();
+        while (!scheduled.isEmpty() && scheduled.get(0).step() <= now) apply(scheduled.remove(0).event(), now);
+        for (ExternalEvent e; (e = submitted.poll()) != null; ) apply(e, now);
+    }
+
+    private void apply(ExternalEvent e, long now) {
+        applied.add(new ExternalEvent.Applied(now, e));
+        switch (e) {
+            case ExternalEvent.Nmi n -> {
+                for (Cpu c : cpus) if (n.cpu() < 0 || n.cpu() == c.index) c.raiseNmi();
+            }
+            case ExternalEvent.WritePhysical w -> {
+                for (int i = 0; i < w.bytes().length; i++) mem.write8(w.address() + i, w.bytes()[i]);
+                for (Cpu c : cpus) c.dropFetchCache(); // code may have changed: no stale decoded instructions
+            }
+            case ExternalEvent.WriteRegister r -> {
+                Cpu c = cpus[r.cpu()];
+                if (r.register() == ExternalEvent.WriteRegister.RIP) c.rip = r.value();
+                else c.r[r.register()] = r.value();
+                c.dropFetchCache();
+            }
+        }
+    }
+
+    /**
+     * The scheduler loop under run control: external events at boundaries, quanta cut at
+     * scheduled steps, at {@code untilStep} and at breakpoints, and a cut quantum carried on
+     * afterwards on its CPU, so that none of these changes the schedule a replay follows.
+     */
+    private Stop runControlled(Scheduler.Target inner, java.util.function.BooleanSupplier condition, long untilStep) {
+        Stop[] why = new Stop[1];
+        Scheduler.Target controlled = new Scheduler.Target() {
+            @Override public int cpuCount() { return inner.cpuCount(); }
+            @Override public boolean runnable(int cpu) { return inner.runnable(cpu); }
+            @Override public Coroutine coroutine(int cpu) { return inner.coroutine(cpu); }
+            @Override public long steps() { return inner.steps(); }
+            @Override public void noRunnableCpu() { inner.noRunnableCpu(); }
+            @Override public void stepLimit() { inner.stepLimit(); }
+
+            @Override
+            public void atBoundary() {
+                applyExternalEvents();
+                inner.atBoundary();
+            }
+
+            @Override
+            public int continuing() {
+                if (carryCpu < 0) return -1;
+                if (!inner.runnable(carryCpu)) {
+                    dropCarry();
+                    return -1;
+                }
+                return carryCpu;
+            }
+
+            @Override
+            public long continuingQuantum() {
+                return carryLeft;
+            }
+
+            @Override
+            public void grant(int cpu, long quantum) {
+                if (carryCpu != cpu) {
+                    dropCarry();
+                    carryChoice = quantum;
+                    carryLeft = quantum;
+                }
+                carryCpu = -1;
+                long now = steps();
+                long next = scheduled.isEmpty() ? -1 : scheduled.get(0).step();
+                if (untilStep > now && (next < 0 || untilStep < next)) next = untilStep;
+                long allowed = next > now && next - now < quantum ? next - now : quantum;
+                grantedCpu = cpu;
+                grantedAt = now;
+                grantedQuantum = quantum;
+                allowedQuantum = allowed;
+                inner.grant(cpu, allowed);
+            }
+
+            @Override
+            public boolean finished() {
+                afterQuantum();
+                if (inner.finished()) return true;
+                if (breakpointCpu != null) {
+                    why[0] = stop(Stop.Kind.BREAKPOINT, breakpointCpu.index);
+                    breakpointCpu = null;
+                    return true;
+                }
+                if (pauseRequested) {
+                    pauseRequested = false;
+                    why[0] = stop(Stop.Kind.PAUSED, -1);
+                    return true;
+                }
+                if (untilStep >= 0 && steps() >= untilStep) {
+                    why[0] = stop(Stop.Kind.STEP_REACHED, -1);
+                    return true;
+                }
+                if (condition != null && condition.getAsBoolean()) {
+                    why[0] = stop(Stop.Kind.CONDITION, -1);
+                    return true;
+                }
+                return false;
+            }
+        };
+        try {
+            scheduler.run(controlled, config.maxSteps());
+        } catch (RuntimeException | StackOverflowError e) {
+            simulatorError("scheduler", e);
+        }
+        serial.flush();
+        return ending != null || why[0] == null ? stop(Stop.Kind.FINISHED, -1) : why[0];
+    }
+
+    /**
+     * After a quantum: if run control cut it (a breakpoint, or the grant was shortened to a
+     * control step and the CPU ran all of it), what is left of it is carried on.
+     */
+    private void afterQuantum() {
+        if (grantedCpu < 0) return;
+        long ran = steps() - grantedAt;
+        boolean cut = breakpointCpu != null || (allowedQuantum < grantedQuantum && ran >= allowedQuantum);
+        if (cut && ending == null && grantedQuantum - ran > 0) {
+            carryCpu = grantedCpu;
+            carryLeft = grantedQuantum - ran;
+        } else if (carryLeft > 0) {
+            // the quantum ended on its own: nothing is left to carry
+            carryLeft = 0;
+        }
+        grantedCpu = -1;
+    }
+
+    /** How the run ended and the CPUs' state (null ending while it has not ended). */
+    public RunResult result() {
         List<RunResult.CpuReport> reports = new ArrayList<>();
         for (Cpu c : cpus) {
             String act = switch (c.activity) {
@@ -198,7 +450,11 @@ public final class Machine implements Platform, Scheduler.Target {
     /** The isolation watch (created on first use, then checked on every guest access to a watched page). */
     public org.hvlab.machine.cpu.MemoryWatch memoryWatch() {
         if (watch == null) {
-            watch = new org.hvlab.machine.cpu.MemoryWatch(memory(), cpus, b -> finish(b.withSymbol(symbols.lookup(b.rip()))));
+            watch = new org.hvlab.machine.cpu.MemoryWatch(memory(), cpus);
+            bus.subscribe(e -> {
+                RunEnding.IsolationBreach b = ((MachineEvent.WatchHit) e).breach();
+                finish(b.withSymbol(symbols.lookup(b.rip())));
+            }, MachineEvent.Kind.WATCH_HIT);
             for (Cpu c : cpus) c.watch = watch;
         }
         return watch;
@@ -233,6 +489,8 @@ public final class Machine implements Platform, Scheduler.Target {
     public SerialPort serial() { return serial; }
     public Symbols symbols() { return symbols; }
     public Scheduler scheduler() { return scheduler; }
+    /** The machine's event stream (docs/architecture.md "One machine event stream"). */
+    public EventBus events() { return bus; }
     public MachineConfig config() { return config; }
 
     // ---- Platform

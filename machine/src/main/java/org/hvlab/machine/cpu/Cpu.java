@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.events.MachineEvent;
+
 import org.hvlab.machine.apic.LocalApic;
 import org.hvlab.machine.mem.Page;
 import org.hvlab.machine.mem.PhysicalMemory;
@@ -76,9 +78,9 @@ public final class Cpu {
     boolean events;
 
     /** Observer of architectural events, or null. */
-    public CpuObserver observer;
     /** Timeline recording, or null (off). */
-    public org.hvlab.machine.trace.Trace trace;
+    /** Where this CPU publishes its events (the machine's one stream; a CPU of its own outside a machine). */
+    public final org.hvlab.machine.events.EventBus bus;
 
     // ---- derived mode
     int decodeMode = Insn.MODE16;
@@ -115,6 +117,13 @@ public final class Cpu {
     }
 
     public Cpu(int index, int cpuCount, PhysicalMemory mem, Platform platform, LocalApic apic, org.hvlab.machine.vmx.CpuProfile profile) {
+        this(index, cpuCount, mem, platform, apic, profile, new org.hvlab.machine.events.EventBus());
+    }
+
+    /** A CPU of a machine: it publishes on the machine's {@code bus}. */
+    public Cpu(int index, int cpuCount, PhysicalMemory mem, Platform platform, LocalApic apic, org.hvlab.machine.vmx.CpuProfile profile,
+            org.hvlab.machine.events.EventBus bus) {
+        this.bus = bus;
         this.index = index;
         this.profile = profile;
         this.nmiExitIgnoresGuestBlocking = "exit".equals(profile.choice("nmi-exit-while-guest-nmi-blocked"));
@@ -169,6 +178,11 @@ public final class Cpu {
 
     public void flushTlb() {
         tlbs.current.flush();
+        fetchVpn = -1;
+    }
+
+    /** Memory was written from outside the CPUs (run control): decode again from memory, keep the TLB (its staleness is architectural). */
+    public void dropFetchCache() {
         fetchVpn = -1;
     }
 
@@ -429,10 +443,40 @@ public final class Cpu {
                 if (platform.stopped()) break;
                 if (javaHost && !vmx.nonRoot) break; // a VM exit returns to the Java host
             }
+            if (breakpoints != null && atBreakpoint()) break;
             step();
             budget--;
         }
         return instructions - start;
+    }
+
+    /** Run control: stop before executing these RIPs (null: none, the common case, one check per instruction). */
+    private java.util.Set<Long> breakpoints;
+    /** The breakpoint this CPU stopped at last: the next instruction there runs (resuming from it). */
+    private long resumeFrom = -1;
+
+    /** Stops this CPU before the instruction at {@code rip} from now on. */
+    public void addBreakpoint(long rip) {
+        if (breakpoints == null) breakpoints = new java.util.HashSet<>();
+        breakpoints.add(rip);
+    }
+
+    public void removeBreakpoint(long rip) {
+        if (breakpoints == null) return;
+        breakpoints.remove(rip);
+        if (breakpoints.isEmpty()) breakpoints = null;
+    }
+
+    private boolean atBreakpoint() {
+        if (!breakpoints.contains(rip)) return false;
+        if (resumeFrom == rip) {
+            resumeFrom = -1;
+            return false;
+        }
+        resumeFrom = rip;
+        endQuantum();
+        platform.breakpointHit(this);
+        return true;
     }
 
     /** One instruction, or the delivery of the fault it raised. */
@@ -548,26 +592,13 @@ public final class Cpu {
         events = true;
     }
 
-    /** Where this CPU's NMIs went (the NMI-accounting oracle). */
-    public final NmiLedger nmiLedger = new NmiLedger();
-    /** The last NMI deliveries through the IDT, and whether each met an NMI handler still open (reports). */
-    public final NmiChain nmiChain = new NmiChain();
-
-    /** After an NMI delivery through the IDT (bare, or injected into a guest): note it in the chain. */
-    void nmiDelivered(long rip, long rspBefore, boolean injected) {
-        nmiChain.delivered(instructions, rip, rspBefore, r[RSP], injected);
-    }
-
     public void raiseNmi() {
         raiseNmi(false);
     }
 
     /** An NMI at this CPU's pin; {@code fromHost} when the Java host software sent it (accounting only). */
     public void raiseNmi(boolean fromHost) {
-        if (trace != null) trace.instant(index, "nmi", nmiPending ? "NMI raised (merged)" : "NMI raised", fromHost ? "from the host" : "");
-        if (fromHost) nmiLedger.arrivedHost++;
-        else nmiLedger.arrivedGuest++;
-        if (nmiPending) nmiLedger.mergedInLatch++;
+        if (bus.wants(MachineEvent.Kind.NMI_RAISED)) bus.publish(new MachineEvent.NmiRaised(index, fromHost, nmiPending));
         nmiPending = true; // a second NMI while one is latched is lost (at most one latched)
         events = true;
     }
@@ -645,8 +676,7 @@ public final class Cpu {
         ldtr.set(0, 0, 0xFFFF, 0x82);
         tr.set(0, 0, 0xFFFF, 0x8B);
         cpl = 0;
-        if (nmiPending) nmiLedger.clearedByInit++;
-        nmiChain.reset();
+        if (bus.wants(MachineEvent.Kind.INIT_RESET)) bus.publish(new MachineEvent.InitReset(index, nmiPending));
         nmiPending = false;
         nmiBlocked = false;
         shadow = 0;

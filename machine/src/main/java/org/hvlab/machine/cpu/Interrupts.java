@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.events.MachineEvent;
+
 import static org.hvlab.machine.cpu.LazyFlags.*;
 
 /**
@@ -14,6 +16,9 @@ final class Interrupts {
 
     private final Cpu c;
 
+    /** An event injected by VM entry is being delivered (NMI deliveries say so). */
+    private boolean injecting;
+
     Interrupts(Cpu c) {
         this.c = c;
     }
@@ -24,7 +29,7 @@ final class Interrupts {
 
     /** A fault raised by the instruction at {@code rip}. */
     void deliverException(CpuFault f, long rip) {
-        if (c.observer != null && !f.isVmExit()) c.observer.exception(c, f.vector, f.hasError, f.error, rip);
+        if (!f.isVmExit() && c.bus.wants(MachineEvent.Kind.EXCEPTION)) c.bus.publish(new MachineEvent.ExceptionRaised(c.index, f.vector, f.hasError, f.error, rip));
         if (c.vmx.nonRoot && VmExits.faultExits(c, f)) {
             VmExits.faultExit(c, f);
             return;
@@ -37,30 +42,30 @@ final class Interrupts {
      * occurred at the guest RIP; software types return after the instruction length.
      */
     void deliverInjected(int vector, int type, boolean hasErr, int err, long guestRip, long length) {
-        if (c.trace != null) c.trace.instant(c.index, type == NMI ? "nmi" : "vmx", type == NMI ? "NMI injected" : "event injected",
-                String.format("vector %d type %d rip=0x%x", vector, type, guestRip));
+        if (c.bus.wants(MachineEvent.Kind.EVENT_INJECTED)) c.bus.publish(new MachineEvent.EventInjected(c.index, vector, type, guestRip));
         boolean software = type == SW_INTERRUPT || type == SW_EXCEPTION || type == PRIV_SW_EXCEPTION;
         long ret = software ? guestRip + length : guestRip;
-        deliver(vector, type, hasErr, err, ret, guestRip, c.cr2);
+        injecting = true;
+        try {
+            deliver(vector, type, hasErr, err, ret, guestRip, c.cr2);
+        } finally {
+            injecting = false;
+        }
     }
 
     /** A #DB trap (single step): the saved RIP is the next instruction. */
     void deliverDebugTrap() {
-        if (c.observer != null) c.observer.exception(c, CpuFault.DB, false, 0, c.rip);
+        if (c.bus.wants(MachineEvent.Kind.EXCEPTION)) c.bus.publish(new MachineEvent.ExceptionRaised(c.index, CpuFault.DB, false, 0, c.rip));
         deliver(CpuFault.DB, HW_EXCEPTION, false, 0, c.rip, c.rip, 0);
     }
 
     void deliverNmi() {
-        if (c.observer != null) c.observer.nmi(c);
-        if (c.trace != null) c.trace.instant(c.index, "nmi", c.vmx.nonRoot ? "NMI delivered to the guest" : "NMI delivered", String.format("rip=0x%x", c.rip));
         c.nmiBlocked = true; // blocks further NMIs until the next IRET (SDM Vol.3A 6.7.1)
-        long rip = c.rip, rsp = c.r[Cpu.RSP];
         deliver(CpuFault.NMI, NMI, false, 0, c.rip, c.rip, 0);
-        c.nmiDelivered(rip, rsp, false);
     }
 
     void deliverExternal(int vector) {
-        if (c.observer != null) c.observer.interrupt(c, vector);
+        if (c.bus.wants(MachineEvent.Kind.INTERRUPT)) c.bus.publish(new MachineEvent.InterruptDelivered(c.index, vector));
         deliver(vector, EXTERNAL, false, 0, c.rip, c.rip, 0);
     }
 
@@ -76,8 +81,13 @@ final class Interrupts {
     private void deliver(int vector, int type, boolean hasErr, int err, long retRip, long faultRip, long cr2) {
         try {
             if (vector == CpuFault.PF && type == HW_EXCEPTION) c.cr2 = cr2;
+            long rspBefore = c.r[Cpu.RSP];
+            boolean toGuest = c.vmx.nonRoot;
             deliverOnce(vector, type, hasErr, err, retRip);
-            if (type == NMI) c.nmiLedger.delivered++; // counted once the delivery completed (not when it faulted into an exit)
+            // published once the delivery completed (not when it faulted into an exit)
+            if (type == NMI && c.bus.wants(MachineEvent.Kind.NMI_DELIVERED)) {
+                c.bus.publish(new MachineEvent.NmiDelivered(c.index, retRip, rspBefore, c.r[Cpu.RSP], injecting, toGuest, c.instructions));
+            }
         } catch (CpuFault second) {
             if (c.vmx.nonRoot && VmExits.faultExits(c, second)) {
                 // a fault during delivery that the hypervisor intercepts: the exit reports the event

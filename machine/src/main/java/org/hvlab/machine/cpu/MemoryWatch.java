@@ -2,8 +2,8 @@ package org.hvlab.machine.cpu;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.hvlab.machine.RunEnding;
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.mem.Page;
 import org.hvlab.machine.mem.PhysicalMemory;
 
@@ -19,12 +19,9 @@ public final class MemoryWatch {
     private final Map<Long, Long> owner = new HashMap<>();
     private final PhysicalMemory mem;
     private final Cpu[] cpus;
-    private final Consumer<RunEnding.IsolationBreach> breach;
-
-    public MemoryWatch(PhysicalMemory mem, Cpu[] cpus, Consumer<RunEnding.IsolationBreach> breach) {
+    public MemoryWatch(PhysicalMemory mem, Cpu[] cpus) {
         this.mem = mem;
         this.cpus = cpus;
-        this.breach = breach;
     }
 
     /** Only guest accesses through the EPT whose PML4 is at {@code ep4ta} may touch the page of {@code pa} from now on. */
@@ -52,6 +49,7 @@ public final class MemoryWatch {
         Long allowed = owner.get(pa >>> 12);
         if (allowed == null || (c.vmx.eptp & ~0xFFFL) == allowed) return;
         RunEnding.Access what = kind == Paging.WRITE ? RunEnding.Access.WRITE : kind == Paging.FETCH ? RunEnding.Access.FETCH : RunEnding.Access.READ;
-        breach.accept(new RunEnding.IsolationBreach(c.index, what, pa, c.rip, null, c.vmx.eptp & ~0xFFFL, allowed));
+        // a hit is published whoever listens: the machine ends the run on it
+        c.bus.publish(new MachineEvent.WatchHit(c.index, new RunEnding.IsolationBreach(c.index, what, pa, c.rip, null, c.vmx.eptp & ~0xFFFL, allowed)));
     }
 }

@@ -16,6 +16,9 @@ public interface Platform {
     /** True once the run has ended; CPUs stop at the next instruction boundary. */
     boolean stopped();
 
+    /** CPU {@code cpu} stopped at one of its breakpoints, before the instruction at its RIP (run control). */
+    default void breakpointHit(Cpu cpu) {}
+
     /** The local APIC of CPU {@code index}. */
     LocalApic apic(int index);
 }

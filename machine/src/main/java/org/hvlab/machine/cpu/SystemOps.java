@@ -554,7 +554,7 @@ final class SystemOps {
 
     /** IRET/IRETD/IRETQ (SDM Vol.2 IRET). Unblocks NMIs at once, even if it then faults. */
     void iret(int osz) {
-        c.nmiChain.iret();
+        if (c.bus.wants(org.hvlab.machine.events.MachineEvent.Kind.IRET)) c.bus.publish(new org.hvlab.machine.events.MachineEvent.Iret(c.index, c.rip));
         // guest IRET (docs/vmx-facts.md): NMI exiting = 0 unblocks NMIs; = 1 leaves them; with virtual NMIs it clears virtual-NMI blocking
         if (c.vmx.nonRoot && (c.vmx.current.get(PIN_BASED_CONTROLS) & VmxControls.PIN_NMI_EXITING) != 0) {
             if ((c.vmx.current.get(PIN_BASED_CONTROLS) & VmxControls.PIN_VIRTUAL_NMIS) != 0) {

@@ -4,6 +4,7 @@ import org.hvlab.machine.vmx.VmxControls;
 
 import static org.hvlab.machine.vmx.VmcsFields.*;
 
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.vmx.ExitReason;
 import org.hvlab.machine.vmx.Vmcs;
 import org.hvlab.machine.vmx.VmEntryChecks;
@@ -24,11 +25,13 @@ final class VmExits {
      * process the MSR lists. Execution continues at host RIP.
      */
     static void exit(Cpu c, int reason, long qualification, int insnLength) {
+        exit(c, reason, qualification, insnLength, false);
+    }
+
+    /** As {@link #exit(Cpu, int, long, int)}; {@code nmi}: the exit is an NMI's under NMI exiting. */
+    static void exit(Cpu c, int reason, long qualification, int insnLength, boolean nmi) {
         Vmcs v = c.vmx.current;
-        if (c.trace != null) {
-            c.trace.end(c.index, "vmx", "guest");
-            c.trace.instant(c.index, "vmx", "VM exit " + ExitReason.describe(reason), String.format("rip=0x%x qualification=0x%x", c.rip, qualification));
-        }
+        if (c.bus.wants(MachineEvent.Kind.VM_EXIT)) c.bus.publish(new MachineEvent.VmExited(c.index, reason, qualification, c.rip, nmi));
         c.vmx.exits++;
         VmEntry.saveGuestState(c, v);
         v.set(EXIT_REASON, reason);
@@ -133,9 +136,8 @@ final class VmExits {
         }
         if ((pin & VmxControls.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c) && !movss) {
             c.nmiPending = false;
-            c.nmiLedger.nmiExits++;
             // from ExitReason.HLT.code: RIP is already after the ExitReason.HLT.code and the activity state ExitReason.HLT.code is saved (real hardware)
-            exit(c, ExitReason.EXCEPTION_OR_NMI.code, 0, 0);
+            exit(c, ExitReason.EXCEPTION_OR_NMI.code, 0, 0, true);
             v.set(EXIT_INTERRUPTION_INFO, 0x80000202L);
             c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
             return true;

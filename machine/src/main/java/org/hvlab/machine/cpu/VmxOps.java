@@ -6,6 +6,7 @@ import static org.hvlab.machine.vmx.VmcsFields.*;
 
 import static org.hvlab.machine.cpu.LazyFlags.*;
 
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.vmx.EntryCheckFailure;
 import org.hvlab.machine.vmx.ExitReason;
 import org.hvlab.machine.vmx.GuestStateChecks;
@@ -126,7 +127,7 @@ final class VmxOps {
         enterTlbContext();
         if (launch) v.launched = true;
         c.vmx.nonRoot = true;
-        if (c.trace != null) c.trace.begin(c.index, "vmx", "guest", String.format("rip=0x%x", c.nrip));
+        if (c.bus.wants(MachineEvent.Kind.VM_ENTRY)) c.bus.publish(new MachineEvent.VmEntered(c.index, c.nrip));
         c.kick(); // window exits are checked before the first guest instruction
         // the VMX-preemption timer starts counting down from its field and decrements every time
         // bit X of the TSC changes (SDM 25.5.1): the first decrement comes when the TSC reaches the
@@ -195,9 +196,7 @@ final class VmxOps {
         }
         c.rip = c.nrip;
         c.shadow = 0; // the injected event is delivered; blocking by STI/MOV SS does not survive it
-        long rip = c.rip, rsp = c.r[Cpu.RSP];
         c.ints.deliverInjected(vector, type, (info & 0x800) != 0, (int) v.get(ENTRY_EXCEPTION_ERROR_CODE), c.rip, v.get(ENTRY_INSTRUCTION_LENGTH));
-        if (type == Interrupts.NMI && c.vmx.nonRoot) c.nmiDelivered(rip, rsp, true);
         c.nrip = c.rip;
     }
 
@@ -451,6 +450,6 @@ final class VmxOps {
     /** A VM entry failed a check: kept for the host and named on the timeline (docs/architecture.md "One VMX vocabulary"). */
     private void entryFailed(EntryCheckFailure f) {
         c.vmx.lastEntryFailure = f;
-        if (c.trace != null) c.trace.instant(c.index, "vmx", "VM entry failed", f.render());
+        if (c.bus.wants(MachineEvent.Kind.VM_ENTRY_FAILED)) c.bus.publish(new MachineEvent.VmEntryFailed(c.index, f));
     }
 }

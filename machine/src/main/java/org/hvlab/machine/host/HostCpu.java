@@ -8,6 +8,7 @@ import java.util.function.BooleanSupplier;
 import org.hvlab.machine.Machine;
 import org.hvlab.machine.RunEnding;
 import org.hvlab.machine.apic.LocalApic;
+import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.cpu.CpuFault;
 import org.hvlab.machine.cpu.HostBridge;
@@ -118,7 +119,7 @@ public final class HostCpu {
     private void takeNmi() {
         cpu.nmiPending = false;
         cpu.nmiBlocked = true;
-        cpu.nmiLedger.hostTaken++;
+        if (cpu.bus.wants(MachineEvent.Kind.HOST_NMI_TAKEN)) cpu.bus.publish(new MachineEvent.HostNmiTaken(cpu.index));
         inNmi = true;
         String w = waitingFor;
         BooleanSupplier wc = waitCondition;
@@ -151,8 +152,8 @@ public final class HostCpu {
         yieldPoint();
         boolean traced = false;
         while (!condition.getAsBoolean()) {
-            if (!traced && cpu.trace != null) {
-                cpu.trace.begin(cpu.index, "host", "waiting: " + why, "");
+            if (!traced && cpu.bus.wants(MachineEvent.Kind.HOST_WAIT)) {
+                cpu.bus.publish(new MachineEvent.HostWait(cpu.index, why, true));
                 traced = true;
             }
             waitingFor = why;
@@ -164,19 +165,17 @@ public final class HostCpu {
         waitingFor = null;
         waitCondition = null;
         awaited = null;
-        if (traced) cpu.trace.end(cpu.index, "host", "waiting: " + why);
+        if (traced) cpu.bus.publish(new MachineEvent.HostWait(cpu.index, why, false));
     }
 
-    /** Records a hypervisor event on this CPU's timeline (not a yield point; nothing when not tracing). */
+    /** Records a hypervisor event on this CPU's timeline (not a yield point; nothing when no one listens). */
     public void trace(String name, String detail) {
-        if (cpu.trace != null) cpu.trace.instant(cpu.index, "hypervisor", name, detail);
+        if (cpu.bus.wants(MachineEvent.Kind.MARK)) cpu.bus.publish(new MachineEvent.Mark(cpu.index, "hypervisor", name, detail));
     }
 
     /** Begins ({@code begin}) or ends a hypervisor span on this CPU's timeline (a quiesce). */
     public void traceSpan(String name, boolean begin) {
-        if (cpu.trace == null) return;
-        if (begin) cpu.trace.begin(cpu.index, "hypervisor", name, "");
-        else cpu.trace.end(cpu.index, "hypervisor", name);
+        if (cpu.bus.wants(MachineEvent.Kind.SPAN)) cpu.bus.publish(new MachineEvent.Span(cpu.index, "hypervisor", name, begin));
     }
 
     /** A PAUSE in a spin loop written by hand: one step, and the rest of the quantum goes to others. */
@@ -386,7 +385,7 @@ public final class HostCpu {
      * Vol.3A 6.7.1). The NMI-accounting oracle counts what is neither delivered nor declared as lost.
      */
     public void guestNmiMerged() {
-        cpu.nmiLedger.hypervisorMerged++;
+        if (cpu.bus.wants(MachineEvent.Kind.HYPERVISOR_NMI)) cpu.bus.publish(new MachineEvent.HypervisorNmi(cpu.index, true));
     }
 
     /**
@@ -404,7 +403,7 @@ public final class HostCpu {
 
     /** Accounting only: the hypervisor discarded a guest NMI because no guest runs on this CPU yet. */
     public void guestNmiDiscarded() {
-        cpu.nmiLedger.hypervisorDiscarded++;
+        if (cpu.bus.wants(MachineEvent.Kind.HYPERVISOR_NMI)) cpu.bus.publish(new MachineEvent.HypervisorNmi(cpu.index, false));
     }
 
     /** Writes text to COM1 as this CPU (one operation per call, like one locked printf). */

@@ -32,6 +32,16 @@ public final class ChoiceRecord {
         }
     }
 
+    /**
+     * The last choice's CPU ran only {@code quantum} steps of it (run control stopped it at a
+     * breakpoint): the entry says so, or goes if the CPU did not run at all.
+     */
+    public void amendLast(int quantum) {
+        if (size == 0 || truncated) return;
+        if (quantum <= 0) size--;
+        else entries[size - 1] = (entries[size - 1] & ~MAX_QUANTUM) | Math.min(quantum, MAX_QUANTUM);
+    }
+
     public int size() { return size; }
     public int cpu(int i) { return entries[i] >>> 24; }
     public int quantum(int i) { return entries[i] & MAX_QUANTUM; }

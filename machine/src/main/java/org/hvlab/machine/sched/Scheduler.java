@@ -33,6 +33,15 @@ public final class Scheduler {
          * injects events due at this step (an NMI injection plan) between two quanta.
          */
         default void atBoundary() {}
+
+        /**
+         * A CPU whose quantum run control cut short (a breakpoint, a pause at a step, an event
+         * applied at a step) continues it before any new choice, so the cut leaves no trace in
+         * the schedule: its index, or -1. {@link #continuingQuantum} is what is left of it.
+         */
+        default int continuing() { return -1; }
+
+        default long continuingQuantum() { return 0; }
     }
 
     private final ChoiceSource source;
@@ -57,6 +66,13 @@ public final class Scheduler {
             if (steps >= maxSteps) {
                 t.stepLimit();
                 return;
+            }
+            int cont = t.continuing();
+            if (cont >= 0) {
+                t.grant(cont, Math.min(t.continuingQuantum(), maxSteps - steps));
+                switches++;
+                t.coroutine(cont).resume();
+                continue;
             }
             int count = 0;
             for (int i = 0; i < n; i++) if (t.runnable(i)) runnable[count++] = i;

@@ -88,19 +88,15 @@ class FuzzTest {
         Cpu c = tc.cpu;
         List<String> bad = new ArrayList<>();
         long[] exc = {0}, ints = {0};
-        c.observer = new CpuObserver() {
-            @Override
-            public void exception(Cpu cpu, int vector, boolean hasError, int error, long rip) {
+        c.bus.subscribe(e -> {
+            if (e instanceof org.hvlab.machine.events.MachineEvent.ExceptionRaised x) {
                 exc[0]++;
-                if (vector < 0 || vector > 31) bad.add("exception observer got vector " + vector);
-                else st.vectors[vector]++;
-            }
-
-            @Override
-            public void interrupt(Cpu cpu, int vector) {
+                if (x.vector() < 0 || x.vector() > 31) bad.add("exception event with vector " + x.vector());
+                else st.vectors[x.vector()]++;
+            } else {
                 ints[0]++;
             }
-        };
+        }, org.hvlab.machine.events.MachineEvent.Kind.EXCEPTION, org.hvlab.machine.events.MachineEvent.Kind.INTERRUPT);
         setUp(mode, tc, rnd);
         st.seeds++;
         int step = 0;

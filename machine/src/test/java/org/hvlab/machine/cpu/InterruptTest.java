@@ -67,6 +67,32 @@ class InterruptTest {
         assertFalse(c.nmiBlocked);
     }
 
+    /** The event stream sees each NMI at the pin (merged when one is latched), its delivery with the interrupted RIP and the frame, and the IRET. */
+    @Test
+    void nmiEventsFollowPinLatchDeliveryAndIret() {
+        java.util.List<org.hvlab.machine.events.MachineEvent> seen = new java.util.ArrayList<>();
+        c.bus.subscribe(seen::add, org.hvlab.machine.events.MachineEvent.Kind.NMI_RAISED, org.hvlab.machine.events.MachineEvent.Kind.NMI_DELIVERED,
+                org.hvlab.machine.events.MachineEvent.Kind.IRET);
+        code("nop\n".repeat(20));
+        c.raiseNmi();
+        step();
+        c.raiseNmi();
+        c.raiseNmi(); // merged with the latched one
+        step();
+        step(); // iretq
+        assertEquals(new org.hvlab.machine.events.MachineEvent.NmiRaised(0, false, false), seen.get(0));
+        var d = (org.hvlab.machine.events.MachineEvent.NmiDelivered) seen.get(1);
+        assertEquals(main, d.rip(), "the NMI interrupted the first instruction");
+        assertEquals(0x80000, d.rspBefore());
+        assertEquals(0x80000 - 40, d.frame(), "a 5-word frame below the old RSP (aligned)");
+        assertFalse(d.injected());
+        assertFalse(d.toGuest());
+        assertEquals(new org.hvlab.machine.events.MachineEvent.NmiRaised(0, false, false), seen.get(2));
+        assertEquals(new org.hvlab.machine.events.MachineEvent.NmiRaised(0, false, true), seen.get(3), "the second arrival while latched is merged");
+        assertTrue(seen.get(4) instanceof org.hvlab.machine.events.MachineEvent.Iret, seen.toString());
+        assertEquals(5, seen.size(), seen.toString());
+    }
+
     @Test
     void stiShadowDelaysTheInterruptByOneInstruction() {
         c.apic.mmioWrite(0xFEE000F0L, 4, 0x1FF); // software-enable the APIC

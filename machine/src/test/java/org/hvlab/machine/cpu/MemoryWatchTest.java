@@ -21,7 +21,8 @@ class MemoryWatchTest {
     @BeforeEach
     void setUp() {
         ept.setUp();
-        watch = new MemoryWatch(ept.m, new Cpu[] {ept.c}, breaches::add);
+        watch = new MemoryWatch(ept.m, new Cpu[] {ept.c});
+        ept.c.bus.subscribe(e -> breaches.add(((org.hvlab.machine.events.MachineEvent.WatchHit) e).breach()), org.hvlab.machine.events.MachineEvent.Kind.WATCH_HIT);
         ept.c.watch = watch;
         ept.t.load(EptTest.GUEST, TestCpu.assemble("mov 0x700010, %rax\ncpuid\nmovq $5, 0x700018\ncpuid\nmov 0x700010, %rax\ncpuid"));
         assertEquals(10, ept.run("vmlaunch"));

@@ -1,5 +1,7 @@
 package org.hvlab.machine.cpu;
 
+import org.hvlab.machine.events.MachineEvent;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,19 +46,20 @@ public final class TestCpu {
         for (int i = 0; i < GDT.length; i++) mem.write64(BootLoader.GDT + 8L * i, GDT[i]);
         cpu.bootstrapLongMode(CODE, 0x80000, 0);
         cpu.gdtrLimit = GDT.length * 8 - 1;
-        cpu.observer = new CpuObserver() {
-            @Override
-            public void exception(Cpu c, int vector, boolean hasError, int error, long rip) {
-                faultVector = vector;
-                faultError = error;
-                faultRip = rip;
-            }
-        };
+        cpu.bus.subscribe(faultRecorder, MachineEvent.Kind.EXCEPTION);
     }
+
+    /** Records the last exception an instruction raised (the event stream's view of it). */
+    private final org.hvlab.machine.events.EventBus.Subscriber faultRecorder = e -> {
+        MachineEvent.ExceptionRaised x = (MachineEvent.ExceptionRaised) e;
+        faultVector = x.vector();
+        faultError = x.error();
+        faultRip = x.rip();
+    };
 
     /** Stops recording exceptions (tests that install their own IDT handlers). */
     public void observerOff() {
-        cpu.observer = null;
+        cpu.bus.unsubscribe(faultRecorder);
     }
 
     /** Maps one 4 KiB page at a linear address anywhere in the canonical space (user, writable). */

@@ -153,10 +153,11 @@ class VmEntryCheckTest {
     /** A failed entry names its check on the timeline, which the report shows (issue 12 item 3). */
     @Test
     void aFailedEntryNamesItsCheckInTheTrace() {
-        c.trace = new org.hvlab.machine.trace.Trace(() -> 0L);
+        var trace = new org.hvlab.machine.trace.Trace(() -> 0L);
+        c.bus.subscribe(trace::on);
         v.set(PIN_BASED_CONTROLS, v.get(PIN_BASED_CONTROLS) | VmxControls.PIN_VIRTUAL_NMIS);
         assertEquals(ZF, launch("vmlaunch"));
-        var e = c.trace.events().stream().filter(x -> x.name().equals("VM entry failed")).findFirst().orElseThrow();
+        var e = trace.events().stream().filter(x -> x.name().equals("VM entry failed")).findFirst().orElseThrow();
         assertEquals("VMfailValid(7) VM entry with invalid control field(s): SDM Vol.3C 26.2.1.1: virtual NMIs without NMI exiting", e.detail());
     }
 

@@ -1,9 +1,11 @@
-package org.hvlab.machine.cpu;
+package org.hvlab.explore;
+
+import org.hvlab.machine.events.MachineEvent;
 
 /**
  * Where every NMI that reached one CPU went, for the NMI-accounting oracle (issue 5): counted
- * by the machine at the NMI pin, the latch, the IDT and the VMX transitions, plus what a Java
- * hypervisor declares it merged or discarded for its guest. The architecture keeps at most one
+ * from the machine's event stream at the NMI pin, the latch, the IDT and the VMX transitions,
+ * plus what a Java hypervisor declares it merged or discarded for its guest. The architecture keeps at most one
  * NMI latched while NMIs are blocked (SDM Vol.3A 6.7.1) and discards the rest; a hypervisor
  * that virtualizes NMIs may do the same for its guest, and nothing else.
  */
@@ -26,6 +28,30 @@ public final class NmiLedger {
     public long hypervisorMerged;
     /** Guest NMIs a hypervisor discarded because no guest runs on this CPU yet. */
     public long hypervisorDiscarded;
+
+    /** Counts one event of this ledger's CPU. */
+    void on(MachineEvent e) {
+        switch (e) {
+            case MachineEvent.NmiRaised r -> {
+                if (r.fromHost()) arrivedHost++;
+                else arrivedGuest++;
+                if (r.merged()) mergedInLatch++;
+            }
+            case MachineEvent.InitReset i -> {
+                if (i.nmiWasLatched()) clearedByInit++;
+            }
+            case MachineEvent.NmiDelivered d -> delivered++;
+            case MachineEvent.VmExited x -> {
+                if (x.nmi()) nmiExits++;
+            }
+            case MachineEvent.HostNmiTaken h -> hostTaken++;
+            case MachineEvent.HypervisorNmi h -> {
+                if (h.merged()) hypervisorMerged++;
+                else hypervisorDiscarded++;
+            }
+            default -> { }
+        }
+    }
 
     /** The counts now, as a value. */
     public Counts counts() {

@@ -1,4 +1,4 @@
-package org.hvlab.machine.cpu;
+package org.hvlab.explore;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +9,7 @@ import java.util.List;
  * Vol.3A 6.7.1: delivery blocks NMIs until the next IRET). A delivery while the previous one is
  * still open is one no correct platform makes: a hypervisor injected an NMI into a guest that
  * was still NMI-blocked (seed 000). Reports use this to explain how a guest's NMI frames went
- * wrong. Always kept (NMIs are rare); the last 128.
+ * wrong. Follows the machine's event stream (NMI deliveries, IRETs, INITs); the last 128.
  */
 public final class NmiChain {
     /** One delivery: {@code frame} is where the CPU wrote the 5-word frame (RSP after delivery). */
@@ -24,15 +24,18 @@ public final class NmiChain {
     private final Delivery[] ring = new Delivery[CAPACITY];
     private long count;
     private Delivery open;
-    private java.util.function.LongSupplier clock = () -> -1;
-
-    /** The machine's step count, for the deliveries' {@code step} (-1 for a CPU outside a machine). */
-    public void clock(java.util.function.LongSupplier clock) {
-        this.clock = clock;
+    /** Follows one event of this chain's CPU; {@code step} is the machine's step count then. */
+    void on(org.hvlab.machine.events.MachineEvent e, long step) {
+        switch (e) {
+            case org.hvlab.machine.events.MachineEvent.NmiDelivered d -> delivered(step, d.instructions(), d.rip(), d.rspBefore(), d.frame(), d.injected());
+            case org.hvlab.machine.events.MachineEvent.Iret i -> iret();
+            case org.hvlab.machine.events.MachineEvent.InitReset r -> reset();
+            default -> { }
+        }
     }
 
-    void delivered(long instructions, long rip, long rspBefore, long frame, boolean injected) {
-        Delivery d = new Delivery(count, clock.getAsLong(), instructions, rip, rspBefore, frame, injected, open == null ? null : strip(open));
+    void delivered(long step, long instructions, long rip, long rspBefore, long frame, boolean injected) {
+        Delivery d = new Delivery(count, step, instructions, rip, rspBefore, frame, injected, open == null ? null : strip(open));
         ring[(int) (count++ % CAPACITY)] = d;
         open = d;
     }
