@@ -4,7 +4,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 import org.hvlab.machine.Machine;
-import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.boot.ElfImage;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.mem.PhysicalMemory;
@@ -58,14 +58,13 @@ public class PalCostBench {
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
-        machine = new Machine(new MachineConfig(1, 64L << 20, Long.MAX_VALUE, new RoundRobin(1000)), OutputStream.nullOutputStream());
         tv = new TrustVisor();
-        Xmhf.install(machine, new XmhfOptions(), tv);
         ElfImage img;
         try (InputStream in = PalCostBench.class.getResourceAsStream("/guests/hello.elf")) {
             img = ElfImage.parse("hello", in.readAllBytes());
         }
-        machine.load(img, "");
+        machine = MachineSpec.builder().memory(64L << 20).maxSteps(Long.MAX_VALUE).choices(new RoundRobin(1000))
+                .host(Xmhf.installer(new XmhfOptions(), tv)).image(img, "").serialOut(OutputStream.nullOutputStream()).build();
         PhysicalMemory mem = machine.memory();
         // the PAL: code, data, stack, parameters (identity-mapped by the boot page tables)
         byte[] code = GuestAsm.assemble("lea (%rdi,%rsi), %rax\nret");

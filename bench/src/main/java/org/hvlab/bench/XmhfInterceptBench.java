@@ -4,7 +4,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.TimeUnit;
 import org.hvlab.machine.Machine;
-import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.boot.ElfImage;
 import org.hvlab.machine.cpu.Cpu;
 import org.hvlab.machine.sched.RoundRobin;
@@ -48,13 +48,12 @@ public class XmhfInterceptBench {
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
-        machine = new Machine(new MachineConfig(1, 64L << 20, Long.MAX_VALUE, new RoundRobin(1000)), OutputStream.nullOutputStream());
-        Xmhf.install(machine, new XmhfOptions(), Hypapp.NONE);
         ElfImage img;
         try (InputStream in = XmhfInterceptBench.class.getResourceAsStream("/guests/hello.elf")) {
             img = ElfImage.parse("hello", in.readAllBytes());
         }
-        machine.load(img, "");
+        machine = MachineSpec.builder().memory(64L << 20).maxSteps(Long.MAX_VALUE).choices(new RoundRobin(1000))
+                .host(Xmhf.installer(new XmhfOptions(), Hypapp.NONE)).image(img, "").serialOut(OutputStream.nullOutputStream()).build();
         byte[] loop = GuestAsm.assemble("1: inc %r12\ncpuid\njmp 1b");
         machine.memory().writeBytes(img.entry, loop, 0, loop.length); // the guest: this loop at the image's entry
         cpu = machine.cpu(0);

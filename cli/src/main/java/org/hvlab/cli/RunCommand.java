@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.hvlab.machine.Machine;
 import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.Outcome;
 import org.hvlab.machine.RunResult;
 import org.hvlab.machine.boot.ElfImage;
@@ -22,7 +23,6 @@ import org.hvlab.machine.sched.SeededRandom;
 import org.hvlab.machine.vmx.CpuProfile;
 import org.hvlab.xmhf.Xmhf;
 import org.hvlab.xmhf.XmhfOptions;
-import org.hvlab.xmhf.hypapp.Hypapp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -139,18 +139,13 @@ final class RunCommand implements Callable<Integer> {
         }
         ChoiceSource choices = strategy.equals("random") ? new SeededRandom(seed, quantum) : new RoundRobin(quantum);
         OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
-        Machine m = new Machine(new MachineConfig(cpus, mem, maxSteps, choices, profile), out);
-        for (int i = 0; i < cpus; i++) m.cpu(i).yieldOnPause = pauseYields;
-        if (xmhf) {
-            try {
-                Xmhf.install(m, xmhfOptions, org.hvlab.xmhf.hypapp.Hypapps.create(hypapp));
-            } catch (IllegalArgumentException e) {
-                throw new Main.BadInput(e.getMessage());
-            }
-        }
+        MachineSpec spec = MachineSpec.builder().cpus(cpus).memory(mem).maxSteps(maxSteps).choices(choices).profile(profile)
+                .pauseYields(pauseYields).image(img, cmdline).serialOut(out);
+        Machine m;
         try {
-            m.load(img, cmdline);
-        } catch (ImageException e) {
+            if (xmhf) spec.host(Xmhf.installer(xmhfOptions, org.hvlab.xmhf.hypapp.Hypapps.create(hypapp)));
+            m = spec.build();
+        } catch (IllegalArgumentException | ImageException e) {
             throw new Main.BadInput(e.getMessage());
         }
         RunResult r = m.run();

@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.hvlab.machine.Machine;
-import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.RunResult;
 import org.hvlab.machine.boot.ElfImage;
 import org.hvlab.machine.boot.ImageException;
@@ -28,6 +28,13 @@ public final class ScenarioRun {
 
     private ScenarioRun() {}
 
+    /** XMHF refused the scenario's hypervisor settings while the machine was being built. */
+    private static final class HypervisorRefused extends RuntimeException {
+        HypervisorRefused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** Runs with the choices {@code choices} makes and the injection plan {@code plan}. */
     public static Result run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan) throws ScenarioException {
         return run(s, seed, choices, plan, false);
@@ -42,19 +49,29 @@ public final class ScenarioRun {
         } catch (CpuProfile.ProfileException e) {
             throw new ScenarioException(s.file() + ": machine.profile: " + e.getMessage());
         }
-        Machine m = new Machine(new MachineConfig(s.machine().cpus(), s.machine().memoryBytes(), s.limits().maxSteps(), choices, profile), null);
-        for (int i = 0; i < s.machine().cpus(); i++) m.cpu(i).yieldOnPause = s.scheduling().pauseYields();
+        MachineSpec spec = MachineSpec.builder().cpus(s.machine().cpus()).memory(s.machine().memoryBytes()).maxSteps(s.limits().maxSteps())
+                .choices(choices).profile(profile).pauseYields(s.scheduling().pauseYields()).image(img, s.guest().cmdline());
         if (s.hypervisor().xmhf()) {
             XmhfOptions o = new XmhfOptions();
-            s.hypervisor().options().forEach(o::set);
             try {
-                Xmhf.install(m, o, org.hvlab.xmhf.hypapp.Hypapps.create(s.hypervisor().hypapp()));
+                s.hypervisor().options().forEach(o::set);
+                Hypapp hypapp = org.hvlab.xmhf.hypapp.Hypapps.create(s.hypervisor().hypapp());
+                spec.host(m -> {
+                    try {
+                        Xmhf.install(m, o, hypapp);
+                    } catch (IllegalArgumentException e) {
+                        throw new HypervisorRefused(e.getMessage());
+                    }
+                });
             } catch (IllegalArgumentException e) {
                 throw new ScenarioException(s.file() + ": hypervisor: " + e.getMessage());
             }
         }
+        Machine m;
         try {
-            m.load(img, s.guest().cmdline());
+            m = spec.build();
+        } catch (HypervisorRefused e) {
+            throw new ScenarioException(s.file() + ": hypervisor: " + e.getMessage());
         } catch (ImageException e) {
             throw new ScenarioException(s.file() + ": guest.image: " + e.getMessage());
         }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import org.hvlab.machine.Machine;
 import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.RunResult;
 import org.hvlab.machine.boot.ElfImage;
 import org.hvlab.machine.boot.ImageException;
@@ -44,9 +45,9 @@ final class Guests {
     }
 
     static Run run(String name, int cpus, ChoiceSource choices, String cmdline, long maxSteps, CpuProfile profile) {
-        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, maxSteps, choices, profile), null);
+        Machine m;
         try {
-            m.load(image(name), cmdline);
+            m = MachineSpec.builder().cpus(cpus).maxSteps(maxSteps).choices(choices).profile(profile).image(image(name), cmdline).build();
         } catch (ImageException e) {
             throw new IllegalStateException(e);
         }

@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.hvlab.machine.Machine;
-import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.Outcome;
 import org.hvlab.machine.boot.BootLoader;
 import org.hvlab.machine.boot.ImageException;
-import org.hvlab.machine.sched.SeededRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -107,9 +106,9 @@ class HypervisorProbeGuestsTest {
 
     /** memprobe on the bare machine (one CPU) with the memory map {@code map} ({base, length, type} each). */
     private static Guests.Run memprobeWithMap(String cmdline, long[]... map) {
-        Machine m = new Machine(new MachineConfig(1, 256L << 20, 50_000_000L, new SeededRandom(1, MachineConfig.DEFAULT_MAX_QUANTUM)), null);
+        Machine m;
         try {
-            m.load(Guests.image("memprobe"), cmdline);
+            m = MachineSpec.builder().maxSteps(50_000_000L).image(Guests.image("memprobe"), cmdline).build();
         } catch (ImageException e) {
             throw new IllegalStateException(e);
         }

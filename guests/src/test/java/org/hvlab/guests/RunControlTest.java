@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.hvlab.machine.Machine;
 import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.boot.ImageException;
 import org.hvlab.machine.control.ExternalEvent;
 import org.hvlab.machine.control.Stop;
@@ -25,13 +26,11 @@ class RunControlTest {
     static final long MAX_STEPS = 200_000_000L;
 
     static Machine machine(String guest, int cpus, ChoiceSource choices, String cmdline) {
-        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, MAX_STEPS, choices), null);
         try {
-            m.load(Guests.image(guest), cmdline);
+            return MachineSpec.builder().cpus(cpus).maxSteps(MAX_STEPS).choices(choices).image(Guests.image(guest), cmdline).build();
         } catch (ImageException e) {
             throw new IllegalStateException(e);
         }
-        return m;
     }
 
     static SeededRandom random(long seed) {

@@ -53,7 +53,7 @@ public final class Machine implements Platform, Scheduler.Target {
         grants = new long[n];
         for (int i = 0; i < n; i++) {
             LocalApic apic = new LocalApic(i, i == 0, apicBus);
-            cpus[i] = new Cpu(i, n, mem, this, apic, config.profile(), bus);
+            cpus[i] = new Cpu(i, n, mem, this, apic, config.profile(), bus, config.pauseYields());
             apic.attach(cpus[i]);
             final int idx = i;
             coroutines[i] = Coroutine.create("cpu-" + i, () -> cpuBody(idx));

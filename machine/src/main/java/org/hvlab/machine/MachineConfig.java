@@ -12,8 +12,9 @@ import org.hvlab.machine.vmx.CpuProfile;
  * @param maxSteps     step limit (retired instructions over all CPUs)
  * @param choices      the scheduler's choice source
  * @param profile      the CPU model (VMX capabilities), see {@link CpuProfile}
+ * @param pauseYields  PAUSE ends the CPU's quantum, so spin-waits cost little (README option {@code pause-yields})
  */
-public record MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSource choices, CpuProfile profile) {
+public record MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSource choices, CpuProfile profile, boolean pauseYields) {
     public static final int MAX_CPUS = 64;
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final long DEFAULT_MAX_STEPS = 2_000_000_000L;
@@ -21,6 +22,10 @@ public record MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSou
 
     public MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSource choices) {
         this(cpus, memoryBytes, maxSteps, choices, CpuProfile.defaultProfile());
+    }
+
+    public MachineConfig(int cpus, long memoryBytes, long maxSteps, ChoiceSource choices, CpuProfile profile) {
+        this(cpus, memoryBytes, maxSteps, choices, profile, true);
     }
 
     public MachineConfig {

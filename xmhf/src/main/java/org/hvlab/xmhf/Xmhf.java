@@ -52,6 +52,11 @@ public final class Xmhf implements HostSoftware, Hypapp.Xmhf {
     }
 
     /** Installs XMHF (with {@code hypapp}) as the machine's hypervisor. */
+    /** XMHF with {@code options} and {@code hypapp}, as a machine specification installs it ({@code MachineSpec.host}). */
+    public static org.hvlab.machine.MachineSpec.HostInstaller installer(XmhfOptions options, Hypapp hypapp) {
+        return m -> install(m, options, hypapp);
+    }
+
     public static Xmhf install(Machine machine, XmhfOptions options, Hypapp hypapp) {
         Xmhf x = new Xmhf(machine, options, hypapp);
         machine.install(x);

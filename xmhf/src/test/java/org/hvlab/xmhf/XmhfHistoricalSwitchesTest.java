@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.hvlab.machine.Machine;
-import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.Outcome;
 import org.hvlab.machine.RunResult;
 import org.hvlab.machine.boot.ImageException;
@@ -28,10 +28,10 @@ class XmhfHistoricalSwitchesTest {
     static Run flood(int cpus, long seed, String... options) {
         XmhfOptions o = new XmhfOptions();
         for (int i = 0; i < options.length; i += 2) o.set(options[i], options[i + 1]);
-        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, 30_000_000L, new SeededRandom(seed, 20)), null);
-        Xmhf.install(m, o, Hypapp.NONE);
+        Machine m;
         try {
-            m.load(XmhfRuns.image("nmiflood"), cpus > 2 ? "mtrr" : "");
+            m = MachineSpec.builder().cpus(cpus).maxSteps(30_000_000L).choices(new SeededRandom(seed, 20)).host(Xmhf.installer(o, Hypapp.NONE))
+                    .image(XmhfRuns.image("nmiflood"), cpus > 2 ? "mtrr" : "").build();
         } catch (ImageException e) {
             throw new IllegalStateException(e);
         }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.hvlab.machine.Machine;
 import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.boot.ImageException;
 import org.hvlab.machine.control.ExternalEvent;
 import org.hvlab.machine.control.Stop;
@@ -21,14 +22,12 @@ import org.junit.jupiter.api.Test;
  */
 class XmhfRunControlTest {
     static Machine machine(String guest, int cpus, ChoiceSource choices) {
-        Machine m = new Machine(new MachineConfig(cpus, 256L << 20, 50_000_000L, choices), null);
-        Xmhf.install(m, new XmhfOptions(), Hypapp.NONE);
         try {
-            m.load(XmhfRuns.image(guest), "");
+            return MachineSpec.builder().cpus(cpus).maxSteps(50_000_000L).choices(choices).host(Xmhf.installer(new XmhfOptions(), Hypapp.NONE))
+                    .image(XmhfRuns.image(guest), "").build();
         } catch (ImageException e) {
             throw new IllegalStateException(e);
         }
-        return m;
     }
 
     static void toEnd(Machine m) {

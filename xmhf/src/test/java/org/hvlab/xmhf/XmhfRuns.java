@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import org.hvlab.machine.Machine;
 import org.hvlab.machine.MachineConfig;
+import org.hvlab.machine.MachineSpec;
 import org.hvlab.machine.RunResult;
 import org.hvlab.machine.boot.ElfImage;
 import org.hvlab.machine.boot.ImageException;
@@ -39,14 +40,17 @@ final class XmhfRuns {
     }
 
     static Run run(String name, int cpus, long memory, long seed, String cmdline, XmhfOptions options, Hypapp hypapp, long maxSteps) {
-        Machine m = new Machine(new MachineConfig(cpus, memory, maxSteps, new SeededRandom(seed, MachineConfig.DEFAULT_MAX_QUANTUM)), null);
-        Xmhf x = options == null ? null : Xmhf.install(m, options, hypapp);
+        Xmhf[] x = new Xmhf[1];
+        Machine m;
         try {
-            m.load(image(name), cmdline);
+            MachineSpec spec = MachineSpec.builder().cpus(cpus).memory(memory).maxSteps(maxSteps)
+                    .choices(new SeededRandom(seed, MachineConfig.DEFAULT_MAX_QUANTUM)).image(image(name), cmdline);
+            if (options != null) spec.host(mm -> x[0] = Xmhf.install(mm, options, hypapp));
+            m = spec.build();
         } catch (ImageException e) {
             throw new IllegalStateException(e);
         }
         RunResult r = m.run();
-        return new Run(r, m.serial().text(), m.serial().guestText(), m, x);
+        return new Run(r, m.serial().text(), m.serial().guestText(), m, x[0]);
     }
 }

@@ -117,16 +117,17 @@ public final class Cpu {
     }
 
     public Cpu(int index, int cpuCount, PhysicalMemory mem, Platform platform, LocalApic apic, org.hvlab.machine.vmx.CpuProfile profile) {
-        this(index, cpuCount, mem, platform, apic, profile, new org.hvlab.machine.events.EventBus());
+        this(index, cpuCount, mem, platform, apic, profile, new org.hvlab.machine.events.EventBus(), true);
     }
 
-    /** A CPU of a machine: it publishes on the machine's {@code bus}. */
+    /** A CPU of a machine: it publishes on the machine's {@code bus}; {@code yieldOnPause}: PAUSE ends its quantum. */
     public Cpu(int index, int cpuCount, PhysicalMemory mem, Platform platform, LocalApic apic, org.hvlab.machine.vmx.CpuProfile profile,
-            org.hvlab.machine.events.EventBus bus) {
+            org.hvlab.machine.events.EventBus bus, boolean yieldOnPause) {
         this.bus = bus;
+        this.yieldOnPause = yieldOnPause;
         this.index = index;
         this.profile = profile;
-        this.nmiExitIgnoresGuestBlocking = "exit".equals(profile.choice("nmi-exit-while-guest-nmi-blocked"));
+        this.nmiExitIgnoresGuestBlocking = profile.is(org.hvlab.machine.vmx.CpuProfile.Choice.NMI_EXIT_WHILE_GUEST_NMI_BLOCKED, "exit");
         this.cpuCount = cpuCount;
         this.mem = mem;
         this.platform = platform;
@@ -644,7 +645,7 @@ public final class Cpu {
     boolean javaHost;
 
     /** Whether PAUSE ends the quantum (default on: spin-waits then cost one quantum, not many). */
-    public boolean yieldOnPause = true;
+    private final boolean yieldOnPause;
 
     /** Ends the current quantum after this instruction (HLT, PAUSE, shutdown). */
     void endQuantum() {

@@ -7,7 +7,6 @@ import static org.hvlab.machine.vmx.VmcsFields.*;
 import org.hvlab.machine.events.MachineEvent;
 import org.hvlab.machine.vmx.ExitReason;
 import org.hvlab.machine.vmx.Vmcs;
-import org.hvlab.machine.vmx.VmEntryChecks;
 
 /**
  * The host side of every VM exit and of failed VM entries (SDM Vol.3C 27.5 loading host state,
@@ -113,30 +112,30 @@ final class VmExits {
         long pin = c.vmx.pin, proc = c.vmx.proc;
         boolean virtualNmis = (pin & VmxControls.PIN_VIRTUAL_NMIS) != 0;
         boolean movss = (blocking & Cpu.BLOCK_MOVSS) != 0, sti = (blocking & Cpu.BLOCK_STI) != 0;
-        if (c.activity == Cpu.WAIT_SIPI) return false; // only ExitReason.SIPI.code leaves wait-for-ExitReason.SIPI.code
-        // ExitReason.MONITOR_TRAP_FLAG.code (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
-        // "monitor trap flag": an ExitReason.MONITOR_TRAP_FLAG.code exit is pending after an instruction, or after an event
+        if (c.activity == Cpu.WAIT_SIPI) return false; // only SIPI leaves wait-for-SIPI
+        // MTF (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
+        // "monitor trap flag": an MTF exit is pending after an instruction, or after an event
         // delivered before one (SDM Vol.3C 25.5.2); both count in instructions + deliveries
-        boolean stepped = (c.vmx.proc & VmxOps.PROC_MONITOR_TRAP_FLAG) != 0 && c.instructions + c.deliveries != c.vmx.mtfMark;
+        boolean stepped = (c.vmx.proc & VmxControls.PROC_MONITOR_TRAP_FLAG) != 0 && c.instructions + c.deliveries != c.vmx.mtfMark;
         if (c.vmx.mtfPending || stepped) {
             c.vmx.mtfPending = false;
             exit(c, ExitReason.MONITOR_TRAP_FLAG.code, 0, 0);
             return true;
         }
         if (c.vmx.preemptionDeadline >= 0 && (c.instructions >= c.vmx.preemptionDeadline || c.activity == Cpu.HLT)) {
-            // in ExitReason.HLT.code the timer keeps counting while nothing else happens: it expires (time is instructions here)
+            // in HLT the timer keeps counting while nothing else happens: it expires (time is instructions here)
             exit(c, ExitReason.PREEMPTION_TIMER.code, 0, 0);
             return true;
         }
         // NMI window: no virtual-NMI blocking, no MOV-SS blocking, STI blocking as the profile says
-        boolean stiBlocksWindow = sti && "wait".equals(c.profile.choice("nmi-window-under-sti"));
+        boolean stiBlocksWindow = sti && c.profile.is(org.hvlab.machine.vmx.CpuProfile.Choice.NMI_WINDOW_UNDER_STI, "wait");
         if ((proc & VmxControls.PROC_NMI_WINDOW) != 0 && virtualNmis && !c.vmx.virtualNmiBlocked && !movss && !stiBlocksWindow) {
             exit(c, ExitReason.NMI_WINDOW.code, 0, 0);
             return true;
         }
         if ((pin & VmxControls.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c) && !movss) {
             c.nmiPending = false;
-            // from ExitReason.HLT.code: RIP is already after the ExitReason.HLT.code and the activity state ExitReason.HLT.code is saved (real hardware)
+            // from HLT: RIP is already after the HLT and the activity state HLT is saved (real hardware)
             exit(c, ExitReason.EXCEPTION_OR_NMI.code, 0, 0, true);
             v.set(EXIT_INTERRUPTION_INFO, 0x80000202L);
             c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
@@ -159,11 +158,11 @@ final class VmExits {
 
     /**
      * Whether the guest's controls make a later boundary exit without any new event: window
-     * exits (the guest's own STI, POPF or IRET can open the window), ExitReason.MONITOR_TRAP_FLAG.code, preemption timer.
+     * exits (the guest's own STI, POPF or IRET can open the window), MTF, preemption timer.
      * Otherwise the boundary is checked again only when an event arrives (Cpu.kick).
      */
     static boolean watchesBoundaries(Cpu c) {
-        return (c.vmx.proc & (VmxControls.PROC_NMI_WINDOW | VmxControls.PROC_INTERRUPT_WINDOW | VmxOps.PROC_MONITOR_TRAP_FLAG)) != 0
+        return (c.vmx.proc & (VmxControls.PROC_NMI_WINDOW | VmxControls.PROC_INTERRUPT_WINDOW | VmxControls.PROC_MONITOR_TRAP_FLAG)) != 0
                 || c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0;
     }
 
@@ -181,13 +180,13 @@ final class VmExits {
         return c.nmiBlocked && !c.nmiExitIgnoresGuestBlocking;
     }
 
-    /** Whether a halted guest has something that ends its ExitReason.HLT.code by a VM exit (for the scheduler). */
+    /** Whether a halted guest has something that ends its HLT by a VM exit (for the scheduler). */
     static boolean wakesHalted(Cpu c) {
         long pin = c.vmx.pin, proc = c.vmx.proc;
         if (c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0) return true;
         if ((proc & VmxControls.PROC_NMI_WINDOW) != 0 && (pin & VmxControls.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
         if ((pin & VmxControls.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c)) return true;
-        // interrupt-window exits wake ExitReason.HLT.code too (SDM Vol.3C 25.2); in ExitReason.HLT.code there is no STI/MOV-SS blocking
+        // interrupt-window exits wake HLT too (SDM Vol.3C 25.2); in HLT there is no STI/MOV-SS blocking
         if ((proc & VmxControls.PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0) return true;
         return (pin & 1) != 0 && c.apic.hasPendingInterrupt();
     }

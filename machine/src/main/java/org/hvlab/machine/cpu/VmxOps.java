@@ -141,7 +141,7 @@ final class VmxOps {
         } else {
             c.vmx.preemptionDeadline = -1;
         }
-        boolean mtf = (c.vmx.proc & PROC_MONITOR_TRAP_FLAG) != 0;
+        boolean mtf = (c.vmx.proc & VmxControls.PROC_MONITOR_TRAP_FLAG) != 0;
         // VMLAUNCH/VMRESUME itself retires (instructions + 1) after this entry; it is not a guest instruction
         c.vmx.mtfMark = c.instructions + (byInstruction ? 1 : 0) + c.deliveries;
         if ((info & 0x80000000L) != 0 && ((info >>> 8) & 7) == 7) {
@@ -152,8 +152,6 @@ final class VmxOps {
             if (mtf && c.vmx.nonRoot) c.vmx.mtfPending = true;
         }
     }
-
-    static final int PROC_MONITOR_TRAP_FLAG = 1 << 27;
 
     /**
      * SDM Vol.3C 26.3.1.6: a guest using PAE paging (CR0.PG = CR4.PAE = 1, not IA-32e mode)

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -169,7 +170,11 @@ public final class CpuProfile {
                 msrs.put(idx, msrSpec(where, idx, v));
             } else if (k.startsWith("choice.")) {
                 started = true;
-                choices.put(k.substring(7), v);
+                String key = k.substring(7);
+                Choice c = Choice.byKey(key);
+                if (c == null) throw new ProfileException(where + "unknown choice '" + key + "' (" + Choice.keys() + ")");
+                if (!c.values.contains(v)) throw new ProfileException(where + "choice." + key + ": expected one of " + c.values + ", got '" + v + "'");
+                choices.put(key, v);
             } else {
                 throw new ProfileException(where + "unknown key '" + k + "'");
             }
@@ -182,6 +187,9 @@ public final class CpuProfile {
         }
         MsrSpec efer = msrs.get(IA32_EFER);
         if (efer == null || efer.rule() != MsrRule.EFER) throw new ProfileException(file + ": no IA32_EFER line 'msr.0xc0000080 = ... rule=efer'");
+        for (Choice c : Choice.values()) {
+            if (!choices.containsKey(c.key)) throw new ProfileException(file + ": no 'choice." + c.key + "' (one of " + c.values + ")");
+        }
         return new CpuProfile(name, Collections.unmodifiableMap(msrs), Collections.unmodifiableMap(choices));
     }
 
@@ -270,8 +278,50 @@ public final class CpuProfile {
         return (vmx(IA32_VMX_BASIC) & (1L << 48)) != 0;
     }
 
-    public String choice(String key) {
-        return choices.get(key);
+    /**
+     * What the SDM leaves to the implementation (docs/vmx-facts.md), each a closed set of values,
+     * validated when a profile is loaded.
+     */
+    public enum Choice {
+        /** Injecting an NMI under blocking by STI: VM entry fails (qualification 3), or the NMI is delivered. */
+        NMI_INJECTION_UNDER_STI("nmi-injection-under-sti", "fail", "allow"),
+        /** Whether blocking by STI holds the NMI window closed. */
+        NMI_WINDOW_UNDER_STI("nmi-window-under-sti", "wait", "open"),
+        /** The activity state an NMI exit from HLT saves: HLT, with RIP after the HLT (what hardware did; the only one modelled). */
+        HLT_NMI_EXIT_ACTIVITY("hlt-nmi-exit-activity", "hlt"),
+        /**
+         * Not an open choice but a deviation a nested hypervisor shows: an NMI held while the guest is
+         * NMI-blocked (the SDM's rule, Vol.3C 26.6.1), or exiting at once (KVM's nested VMX, seed 000).
+         */
+        NMI_EXIT_WHILE_GUEST_NMI_BLOCKED("nmi-exit-while-guest-nmi-blocked", "held", "exit");
+
+        public final String key;
+        public final List<String> values;
+
+        Choice(String key, String... values) {
+            this.key = key;
+            this.values = List.of(values);
+        }
+
+        static Choice byKey(String key) {
+            for (Choice c : values()) if (c.key.equals(key)) return c;
+            return null;
+        }
+
+        static String keys() {
+            return java.util.Arrays.stream(values()).map(c -> c.key).collect(java.util.stream.Collectors.joining(", "));
+        }
+    }
+
+    /** The profile's value of {@code c}: one of {@code c.values}, checked at load. */
+    public String choice(Choice c) {
+        return choices.get(c.key);
+    }
+
+    /** Whether choice {@code c} is {@code value} (one of {@code c.values}). */
+    public boolean is(Choice c, String value) {
+        if (!c.values.contains(value)) throw new IllegalArgumentException(c.key + " has no value '" + value + "'");
+        return value.equals(choices.get(c.key));
     }
 
     /** A malformed or unknown profile. */

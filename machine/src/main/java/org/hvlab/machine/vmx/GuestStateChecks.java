@@ -152,7 +152,7 @@ public final class GuestStateChecks {
         if (inject && type == 2) {
             if (movss) return fail("26.3.1.5", "NMI injection under blocking by MOV SS");
             // STI blocking: the SDM lets processors refuse; the profile decides (docs/vmx-facts.md)
-            if (sti && "fail".equals(p.choice("nmi-injection-under-sti")))
+            if (sti && p.is(CpuProfile.Choice.NMI_INJECTION_UNDER_STI, "fail"))
                 return EntryCheckFailure.guest(QUAL_NMI_UNDER_STI, "26.3.1.5", "NMI injection under blocking by STI (this profile refuses it)");
             // with "virtual NMIs", injecting an NMI needs no virtual-NMI blocking; without, no check (seed 000)
             if ((pin & VmxControls.PIN_VIRTUAL_NMIS) != 0 && (intr & VmxControls.BLOCKING_BY_NMI) != 0)

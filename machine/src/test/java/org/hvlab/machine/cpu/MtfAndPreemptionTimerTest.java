@@ -33,7 +33,7 @@ class MtfAndPreemptionTimerTest {
 
     @Test
     void monitorTrapFlagExitsAfterEachGuestInstruction() {
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_MONITOR_TRAP_FLAG);
         t.load(GUEST, TestCpu.assemble("mov $1, %eax\nmov $2, %ebx\ncpuid"));
         assertEquals(37, run("vmlaunch"));
         assertEquals(GUEST + 5, v.get(GUEST_RIP), "after the first MOV");
@@ -45,7 +45,7 @@ class MtfAndPreemptionTimerTest {
 
     @Test
     void pendingMtfInjectionExitsBeforeAnyInstruction() {
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_MONITOR_TRAP_FLAG);
         v.set(ENTRY_INTERRUPTION_INFO, 0x80000700L); // type 7 "other event", vector 0: pending MTF VM exit
         t.load(GUEST, TestCpu.assemble("mov $1, %eax"));
         c.r[Cpu.RAX] = 0;
@@ -123,7 +123,7 @@ class MtfAndPreemptionTimerTest {
         t.machine.memory().write64(idt + 6 * 16 + 8, 0);
         v.set(GUEST_IDTR_BASE, idt);
         v.set(GUEST_IDTR_LIMIT, 0xFFF);
-        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxOps.PROC_MONITOR_TRAP_FLAG);
+        v.set(PROC_BASED_CONTROLS, v.get(PROC_BASED_CONTROLS) | VmxControls.PROC_MONITOR_TRAP_FLAG);
         t.load(GUEST, TestCpu.assemble("ud2"));
         assertEquals(37, run("vmlaunch"));
         assertEquals(handler, v.get(GUEST_RIP), "the #UD was delivered; the exit is before the handler's first instruction");
