@@ -519,57 +519,66 @@ public final class Cpu {
      * maskable interrupts). Returns false when the CPU cannot execute now.
      */
     private boolean serviceEvents() {
-        if (initPending && vmx.nonRoot) {
-            // INIT in VMX non-root operation is VM exit 3, not a reset (SDM Vol.3C 26.2, 27.1)
-            initPending = false;
-            VmExits.exit(this, org.hvlab.machine.vmx.ExitReason.INIT_SIGNAL.code, 0, 0);
-            return true;
-        }
-        if (initPending && !vmx.blocksInit()) {
-            initPending = false;
-            resetToWaitForSipi();
-            apic.resetOnInit();
-        }
-        if (activity == WAIT_SIPI && vmx.nonRoot) {
-            // a guest in wait-for-SIPI: the SIPI is VM exit 4 with the vector as qualification (SDM Vol.3C 26.2, 27.2.1)
-            if (sipiVector < 0) { events = false; return false; }
-            int v = sipiVector;
-            sipiVector = -1;
-            VmExits.exit(this, org.hvlab.machine.vmx.ExitReason.SIPI.code, v, 0);
-            return true;
-        }
-        if (activity == WAIT_SIPI) {
-            if (sipiVector < 0) { events = false; return false; }
-            startAtSipi(sipiVector);
-            sipiVector = -1;
-        }
-        if (activity == SHUTDOWN) {
-            // a guest entered in the shutdown activity state leaves it by a VM exit (an NMI with
-            // "NMI exiting", INIT above), saving activity state shutdown (SDM Vol.3C 26.6.2)
-            return vmx.nonRoot && VmExits.boundary(this, 0);
-        }
-        int blocking = activity == ACTIVE ? shadow : 0;
-        if (vmx.nonRoot) {
-            // an exit at this boundary saves the blocking in effect here, not the one before the
-            // previous instruction (SDM Vol.3C 27.3.4: the state when the VM exit commences)
-            blockingAtStart = blocking;
-            if (VmExits.boundary(this, blocking)) return true;
-        }
-        if (nmiPending && !nmiBlocked && (blocking & BLOCK_MOVSS) == 0) {
-            nmiPending = false;
-            activity = ACTIVE;
-            deliveries++;
-            ints.deliverNmi();
-            return true;
-        }
-        if ((fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
-            int v = apic.acknowledge();
-            if (v >= 0) {
-                activity = ACTIVE;
-                deliveries++;
-                ints.deliverExternal(v);
-                return true;
+        for (;;) {
+            int blocking = activity == ACTIVE ? shadow : 0;
+            PendingEvent p = PendingEvent.next(this, blocking);
+            switch (p) {
+                case INIT_EXIT -> {
+                    initPending = false;
+                    VmExits.exit(this, org.hvlab.machine.vmx.ExitReason.INIT_SIGNAL.code, 0, 0);
+                    return true;
+                }
+                case INIT_RESET -> {
+                    initPending = false;
+                    resetToWaitForSipi();
+                    apic.resetOnInit();
+                }
+                case SIPI_EXIT -> {
+                    int v = sipiVector;
+                    sipiVector = -1;
+                    VmExits.exit(this, org.hvlab.machine.vmx.ExitReason.SIPI.code, v, 0);
+                    return true;
+                }
+                case SIPI_START -> {
+                    startAtSipi(sipiVector);
+                    sipiVector = -1;
+                }
+                case MTF_EXIT, PREEMPTION_TIMER_EXIT, NMI_WINDOW_EXIT, NMI_EXIT, INTERRUPT_WINDOW_EXIT, EXTERNAL_INTERRUPT_EXIT -> {
+                    // an exit at this boundary saves the blocking in effect here, not the one before the
+                    // previous instruction (SDM Vol.3C 27.3.4: the state when the VM exit commences)
+                    blockingAtStart = blocking;
+                    VmExits.boundaryExit(this, p);
+                    return true;
+                }
+                case NMI -> {
+                    nmiPending = false;
+                    activity = ACTIVE;
+                    deliveries++;
+                    ints.deliverNmi();
+                    return true;
+                }
+                case INTERRUPT -> {
+                    int v = apic.acknowledge();
+                    if (v >= 0) {
+                        activity = ACTIVE;
+                        deliveries++;
+                        ints.deliverExternal(v);
+                        return true;
+                    }
+                    return idle();
+                }
+                case NONE -> {
+                    return idle();
+                }
             }
+        }
+    }
+
+    /** Nothing to take at this boundary: whether the CPU executes on, and whether later boundaries need checking. */
+    private boolean idle() {
+        if (activity == WAIT_SIPI || activity == SHUTDOWN) {
+            if (activity == WAIT_SIPI) events = false;
+            return false;
         }
         // something may still be pending (NMI blocked, IF clear): keep checking each boundary
         events = vmx.nonRoot && VmExits.watchesBoundaries(this) || nmiPending || initPending || apic.hasPendingInterrupt();
@@ -582,10 +591,7 @@ public final class Cpu {
      * events that stay blocked (an NMI inside an NMI handler, interrupts with IF = 0).
      */
     boolean eventDeliverable() {
-        if (initPending && !vmx.blocksInit()) return true;
-        if (nmiPending && !nmiBlocked) return true;
-        if (vmx.nonRoot && VmExits.wakesHalted(this)) return true;
-        return (fl.bits & LazyFlags.IF) != 0 && apic.hasPendingInterrupt();
+        return PendingEvent.next(this, 0) != PendingEvent.NONE;
     }
 
     /** Something changed that may make an event deliverable (APIC, NMI pin, INIT, SIPI). */
@@ -621,14 +627,8 @@ public final class Cpu {
 
     /** True when this CPU can make progress if scheduled. */
     public boolean runnable() {
-        if (activity == ACTIVE) return true;
-        if (activity == SHUTDOWN) return vmx.nonRoot && (initPending || VmExits.wakesHalted(this));
-        if (initPending && !vmx.blocksInit()) return true;
-        if (activity == WAIT_SIPI) return sipiVector >= 0;
-        // HLT: an unblocked NMI, or an interrupt the APIC can deliver with IF=1, wakes it (SDM Vol.2 HLT)
-        if (nmiPending && !nmiBlocked) return true;
-        if (vmx.nonRoot && VmExits.wakesHalted(this)) return true;
-        return (fl.bits & LazyFlags.IF) != 0 && apic.hasPendingInterrupt();
+        // HLT, shutdown, wait-for-SIPI: whatever the next boundary would take wakes the CPU (SDM Vol.2 HLT)
+        return activity == ACTIVE || PendingEvent.next(this, 0) != PendingEvent.NONE;
     }
 
     /** Time-stamp counter: retired instructions, one cycle each (deterministic). */

@@ -101,59 +101,32 @@ final class VmExits {
     }
 
 
-    /**
-     * Events at an instruction boundary in VMX non-root operation, in the priority of
-     * docs/vmx-facts.md: NMI-window exit > NMI (exit with "NMI exiting") > interrupt-window exit >
-     * external interrupt (exit with "external-interrupt exiting"). Returns true when a VM exit
-     * happened; NMIs and interrupts that do not exit are left to normal delivery to the guest.
-     */
-    static boolean boundary(Cpu c, int blocking) {
+    /** Performs the boundary VM exit {@link PendingEvent#next} chose (SDM Vol.3C 27.1, 27.2 for what each saves). */
+    static void boundaryExit(Cpu c, PendingEvent p) {
         Vmcs v = c.vmx.current;
-        long pin = c.vmx.pin, proc = c.vmx.proc;
-        boolean virtualNmis = (pin & VmxControls.PIN_VIRTUAL_NMIS) != 0;
-        boolean movss = (blocking & Cpu.BLOCK_MOVSS) != 0, sti = (blocking & Cpu.BLOCK_STI) != 0;
-        if (c.activity == Cpu.WAIT_SIPI) return false; // only SIPI leaves wait-for-SIPI
-        // MTF (trap-like, after the previous instruction or injected event) > preemption timer (25.5.1, 25.5.2)
-        // "monitor trap flag": an MTF exit is pending after an instruction, or after an event
-        // delivered before one (SDM Vol.3C 25.5.2); both count in instructions + deliveries
-        boolean stepped = (c.vmx.proc & VmxControls.PROC_MONITOR_TRAP_FLAG) != 0 && c.instructions + c.deliveries != c.vmx.mtfMark;
-        if (c.vmx.mtfPending || stepped) {
-            c.vmx.mtfPending = false;
-            exit(c, ExitReason.MONITOR_TRAP_FLAG.code, 0, 0);
-            return true;
+        switch (p) {
+            case MTF_EXIT -> {
+                c.vmx.mtfPending = false;
+                exit(c, ExitReason.MONITOR_TRAP_FLAG.code, 0, 0);
+            }
+            case PREEMPTION_TIMER_EXIT -> exit(c, ExitReason.PREEMPTION_TIMER.code, 0, 0);
+            case NMI_WINDOW_EXIT -> exit(c, ExitReason.NMI_WINDOW.code, 0, 0);
+            case NMI_EXIT -> {
+                c.nmiPending = false;
+                // from HLT: RIP is already after the HLT and the activity state HLT is saved (real hardware)
+                exit(c, ExitReason.EXCEPTION_OR_NMI.code, 0, 0, true);
+                v.set(EXIT_INTERRUPTION_INFO, 0x80000202L);
+                c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
+            }
+            case INTERRUPT_WINDOW_EXIT -> exit(c, ExitReason.INTERRUPT_WINDOW.code, 0, 0);
+            case EXTERNAL_INTERRUPT_EXIT -> {
+                boolean ack = (v.get(EXIT_CONTROLS) & VmxControls.EXIT_ACK_INTERRUPT) != 0;
+                int vector = ack ? c.apic.acknowledge() : -1;
+                exit(c, ExitReason.EXTERNAL_INTERRUPT.code, 0, 0);
+                v.set(EXIT_INTERRUPTION_INFO, ack ? 0x80000000L | vector : 0);
+            }
+            default -> throw new IllegalArgumentException("not a boundary VM exit: " + p);
         }
-        if (c.vmx.preemptionDeadline >= 0 && (c.instructions >= c.vmx.preemptionDeadline || c.activity == Cpu.HLT)) {
-            // in HLT the timer keeps counting while nothing else happens: it expires (time is instructions here)
-            exit(c, ExitReason.PREEMPTION_TIMER.code, 0, 0);
-            return true;
-        }
-        // NMI window: no virtual-NMI blocking, no MOV-SS blocking, STI blocking as the profile says
-        boolean stiBlocksWindow = sti && c.profile.is(org.hvlab.machine.vmx.CpuProfile.Choice.NMI_WINDOW_UNDER_STI, "wait");
-        if ((proc & VmxControls.PROC_NMI_WINDOW) != 0 && virtualNmis && !c.vmx.virtualNmiBlocked && !movss && !stiBlocksWindow) {
-            exit(c, ExitReason.NMI_WINDOW.code, 0, 0);
-            return true;
-        }
-        if ((pin & VmxControls.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c) && !movss) {
-            c.nmiPending = false;
-            // from HLT: RIP is already after the HLT and the activity state HLT is saved (real hardware)
-            exit(c, ExitReason.EXCEPTION_OR_NMI.code, 0, 0, true);
-            v.set(EXIT_INTERRUPTION_INFO, 0x80000202L);
-            c.nmiBlocked = true; // an NMI-caused exit leaves NMIs blocked in the host until IRET
-            return true;
-        }
-        if ((proc & VmxControls.PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0 && blocking == 0) {
-            exit(c, ExitReason.INTERRUPT_WINDOW.code, 0, 0);
-            return true;
-        }
-        // with external-interrupt exiting, RFLAGS.IF does not block; STI and MOV SS still do
-        if ((pin & 1) != 0 && blocking == 0 && c.apic.hasPendingInterrupt()) {
-            boolean ack = (v.get(EXIT_CONTROLS) & VmxControls.EXIT_ACK_INTERRUPT) != 0;
-            int vector = ack ? c.apic.acknowledge() : -1;
-            exit(c, ExitReason.EXTERNAL_INTERRUPT.code, 0, 0);
-            v.set(EXIT_INTERRUPTION_INFO, ack ? 0x80000000L | vector : 0);
-            return true;
-        }
-        return false;
     }
 
     /**
@@ -180,16 +153,6 @@ final class VmExits {
         return c.nmiBlocked && !c.nmiExitIgnoresGuestBlocking;
     }
 
-    /** Whether a halted guest has something that ends its HLT by a VM exit (for the scheduler). */
-    static boolean wakesHalted(Cpu c) {
-        long pin = c.vmx.pin, proc = c.vmx.proc;
-        if (c.vmx.mtfPending || c.vmx.preemptionDeadline >= 0) return true;
-        if ((proc & VmxControls.PROC_NMI_WINDOW) != 0 && (pin & VmxControls.PIN_VIRTUAL_NMIS) != 0 && !c.vmx.virtualNmiBlocked) return true;
-        if ((pin & VmxControls.PIN_NMI_EXITING) != 0 && c.nmiPending && !nmiExitBlocked(c)) return true;
-        // interrupt-window exits wake HLT too (SDM Vol.3C 25.2); in HLT there is no STI/MOV-SS blocking
-        if ((proc & VmxControls.PROC_INTERRUPT_WINDOW) != 0 && (c.fl.bits & LazyFlags.IF) != 0) return true;
-        return (pin & 1) != 0 && c.apic.hasPendingInterrupt();
-    }
 
     /** The exception bitmap decides; for #PF the error-code mask/match selects the bit or its inverse (SDM Vol.3C 25.6.3). */
     static boolean exceptionExits(Cpu c, CpuFault f) {
