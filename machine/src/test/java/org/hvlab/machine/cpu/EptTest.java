@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * dirty flags, stale translations without INVEPT/INVVPID.
  */
 class EptTest {
-    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_CODE;
+    static final long GUEST = 0x520000, HOST = VmxTestBed.HOST_CODE;
     static final long EPT_PML4 = 0x680000, EPT_PDPT = 0x681000, EPT_PD = 0x682000, EPT_PT = 0x683000;
     /** A guest-physical page the tests restrict or remap, and another physical page. */
     static final long PAGE = 0x700000, OTHER = 0x900000;
@@ -186,9 +186,9 @@ class EptTest {
         assertEquals(10, run("vmresume"));
         assertEquals(0xAAAA, c.r[Cpu.RAX], "stale guest-physical mapping");
         // INVEPT single-context for this EPTP
-        m.write64(VmxFixture.PTR + 0x100, v.get(EPT_POINTER));
-        m.write64(VmxFixture.PTR + 0x108, 0);
-        c.r[Cpu.RBX] = VmxFixture.PTR + 0x100;
+        m.write64(VmxTestBed.PTR + 0x100, v.get(EPT_POINTER));
+        m.write64(VmxTestBed.PTR + 0x108, 0);
+        c.r[Cpu.RBX] = VmxTestBed.PTR + 0x100;
         c.r[Cpu.RCX] = 1;
         assertEquals(-1, t.exec(TestCpu.assemble("invept (%rbx), %rcx")));
         assertEquals(0, c.rflags() & 0x41, "VMsucceed");
@@ -227,9 +227,9 @@ class EptTest {
         assertEquals(0xBBBB, c.r[Cpu.RAX], "stale linear mapping of VPID 1");
 
         // INVVPID individual-address for VPID 1
-        m.write64(VmxFixture.PTR + 0x100, 1);
-        m.write64(VmxFixture.PTR + 0x108, linear);
-        c.r[Cpu.RDX] = VmxFixture.PTR + 0x100;
+        m.write64(VmxTestBed.PTR + 0x100, 1);
+        m.write64(VmxTestBed.PTR + 0x108, linear);
+        c.r[Cpu.RDX] = VmxTestBed.PTR + 0x100;
         c.r[Cpu.RCX] = 0;
         assertEquals(-1, t.exec(TestCpu.assemble("invvpid (%rdx), %rcx")));
         assertEquals(0, c.rflags() & 0x41, "VMsucceed");

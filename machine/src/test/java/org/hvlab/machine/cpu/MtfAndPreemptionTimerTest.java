@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** Monitor trap flag (SDM Vol.3C 25.5.2, exit 37) and the VMX-preemption timer (25.5.1, exit 52). */
 class MtfAndPreemptionTimerTest {
-    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_CODE;
+    static final long GUEST = 0x520000, HOST = VmxTestBed.HOST_CODE;
     VmxTestBed bed;
     TestCpu t;
     Cpu c;

@@ -57,6 +57,12 @@ public final class TestCpu {
         faultRip = x.rip();
     };
 
+    /** Records exceptions again (after {@link #observerOff}). */
+    public void observerOn() {
+        cpu.bus.unsubscribe(faultRecorder);
+        cpu.bus.subscribe(faultRecorder, MachineEvent.Kind.EXCEPTION);
+    }
+
     /** Stops recording exceptions (tests that install their own IDT handlers). */
     public void observerOff() {
         cpu.bus.unsubscribe(faultRecorder);

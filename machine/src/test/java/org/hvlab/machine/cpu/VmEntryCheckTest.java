@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** VMLAUNCH/VMRESUME checks that end in VMfail, in the SDM's order (26.1, 26.2.1, 26.2.2, 26.2.4; docs/vmx-facts.md). */
 class VmEntryCheckTest {
-    static final long VMCS = VmxFixture.VMCS;
+    static final long VMCS = VmxTestBed.VMCS;
     static final long CF = 1, ZF = 0x40, ARITH = 0x8D5;
     TestCpu t;
     Cpu c;
@@ -24,17 +24,14 @@ class VmEntryCheckTest {
 
     @BeforeEach
     void setUp() {
-        t = new TestCpu();
-        c = t.cpu;
-        v = VmxFixture.enterVmxRoot(t);
-        validControlsAndHost(c.profile);
+        VmxTestBed bed = new VmxTestBed(CpuProfile.defaultProfile(), 0x300000);
+        t = bed.t;
+        c = bed.c;
+        v = bed.v;
+        t.observerOn(); // these tests look at the faults VMX instructions raise
     }
 
-    void validControlsAndHost(CpuProfile p) {
-        VmxFixture.validVmcs(c, v, 0x300000);
-    }
-
-    static final long HOST_CODE = VmxFixture.HOST_CODE;
+    static final long HOST_CODE = VmxTestBed.HOST_CODE;
 
     /** Runs the code; -1 when VM entry passed every check (the guest was entered, or injection, not modelled yet, raised #UD). */
     long launch(String insn) {
@@ -120,7 +117,7 @@ class VmEntryCheckTest {
         v.set(PIN_BASED_CONTROLS, 0);
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error(), "a must-be-1 pin-based bit is 0");
-        validControlsAndHost(c.profile);
+        VmxTestBed.validVmcs(c, v, 0x300000);
         v.set(ENTRY_INTERRUPTION_INFO, 0x80000203L); // NMI type with vector 3
         assertEquals(ZF, launch("vmlaunch"));
         assertEquals(7, error());

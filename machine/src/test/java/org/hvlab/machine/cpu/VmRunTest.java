@@ -15,20 +15,18 @@ import org.junit.jupiter.api.Test;
 
 /** VM entry into a 64-bit guest and the VM exits it causes (SDM Vol.3C 26.3.2, 27; docs/vmx-facts.md numbers). */
 class VmRunTest {
-    static final long GUEST = 0x520000, HOST = VmxFixture.HOST_CODE;
+    static final long GUEST = 0x520000, HOST = VmxTestBed.HOST_CODE;
     TestCpu t;
     Cpu c;
     Vmcs v;
 
     @BeforeEach
     void setUp() {
-        t = new TestCpu();
-        c = t.cpu;
-        v = VmxFixture.enterVmxRoot(t);
-        VmxFixture.validVmcs(c, v, GUEST);
+        VmxTestBed bed = new VmxTestBed();
+        t = bed.t;
+        c = bed.c;
+        v = bed.v;
         t.load(GUEST, TestCpu.assemble("cpuid\nvmcall\nmov $0x1234, %rax\nhlt\nud2"));
-        t.load(HOST, TestCpu.assemble("hlt"));
-        t.observerOff();
     }
 
     /** Executes VMLAUNCH or VMRESUME, then guest instructions until the next exit reaches host RIP. */
