@@ -445,6 +445,7 @@ public final class Cpu {
                 if (javaHost && !vmx.nonRoot) break; // a VM exit returns to the Java host
             }
             if (breakpoints != null && atBreakpoint()) break;
+            if (bus.wants(MachineEvent.Kind.INSTRUCTION)) bus.publish(new MachineEvent.InstructionBoundary(index, rip));
             step();
             budget--;
         }

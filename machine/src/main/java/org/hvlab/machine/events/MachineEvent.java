@@ -17,8 +17,17 @@ public sealed interface MachineEvent {
 
     /** The kinds, for cheap "does anyone listen" checks at the publishing sites. */
     enum Kind {
-        NMI_RAISED, NMI_DELIVERED, IRET, INIT_RESET, EVENT_INJECTED, EXCEPTION, INTERRUPT, VM_ENTRY, VM_ENTRY_FAILED, VM_EXIT,
+        INSTRUCTION, NMI_RAISED, NMI_DELIVERED, IRET, INIT_RESET, EVENT_INJECTED, EXCEPTION, INTERRUPT, VM_ENTRY, VM_ENTRY_FAILED, VM_EXIT,
         HOST_NMI_TAKEN, HOST_WAIT, HYPERVISOR_NMI, MARK, SPAN, WATCH_HIT
+    }
+
+    /**
+     * The CPU is about to execute the instruction at {@code rip} (an instruction boundary, after
+     * any event taken there). Published only while someone subscribes: a debugger's single
+     * step or watch; it costs one check per instruction otherwise.
+     */
+    record InstructionBoundary(int cpu, long rip) implements MachineEvent {
+        public Kind kind() { return Kind.INSTRUCTION; }
     }
 
     /** An NMI at the CPU's pin ({@code fromHost}: the Java host software sent it); {@code merged}: one was already latched (SDM Vol.3A 6.7.1). */

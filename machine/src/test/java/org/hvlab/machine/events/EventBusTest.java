@@ -37,4 +37,14 @@ class EventBusTest {
         bus.clock(() -> ++now[0]);
         assertEquals(42, bus.now());
     }
+
+    /** Instruction boundaries on demand: a subscriber sees every instruction a CPU starts, in order. */
+    @Test
+    void instructionBoundariesAreThereWhenAsked() {
+        org.hvlab.machine.cpu.TestCpuAccess t = new org.hvlab.machine.cpu.TestCpuAccess();
+        List<Long> rips = new ArrayList<>();
+        t.bus().subscribe(e -> rips.add(((MachineEvent.InstructionBoundary) e).rip()), MachineEvent.Kind.INSTRUCTION);
+        long start = t.runCode("nop\nnop\ninc %rax\nhlt", 4);
+        assertEquals(List.of(start, start + 1, start + 2, start + 5), rips);
+    }
 }
