@@ -28,6 +28,14 @@ public final class NmiLedger {
     public long hypervisorMerged;
     /** Guest NMIs a hypervisor discarded because no guest runs on this CPU yet. */
     public long hypervisorDiscarded;
+    /**
+     * A guest NMI the hypervisor has taken (an NMI exit, or an NMI its host code took) and the
+     * CPU has not re-entered its guest since: 0 or 1. Until that entry the hypervisor may not yet
+     * have recorded it anywhere, so a run that ends then must not call it lost (docs/nmi-accounting.md).
+     */
+    public long inFlight;
+    /** Whether the NMI latched at this CPU's pin now came from outside the host software. */
+    private boolean latchedFromGuest;
 
     /** Counts one event of this ledger's CPU. */
     void on(MachineEvent e) {
@@ -36,15 +44,23 @@ public final class NmiLedger {
                 if (r.fromHost()) arrivedHost++;
                 else arrivedGuest++;
                 if (r.merged()) mergedInLatch++;
+                else latchedFromGuest = !r.fromHost();
             }
             case MachineEvent.InitReset i -> {
                 if (i.nmiWasLatched()) clearedByInit++;
             }
             case MachineEvent.NmiDelivered d -> delivered++;
             case MachineEvent.VmExited x -> {
-                if (x.nmi()) nmiExits++;
+                if (x.nmi()) {
+                    nmiExits++;
+                    inFlight = latchedFromGuest ? 1 : 0;
+                }
             }
-            case MachineEvent.HostNmiTaken h -> hostTaken++;
+            case MachineEvent.VmEntered v -> inFlight = 0;
+            case MachineEvent.HostNmiTaken h -> {
+                hostTaken++;
+                if (latchedFromGuest) inFlight = 1;
+            }
             case MachineEvent.HypervisorNmi h -> {
                 if (h.merged()) hypervisorMerged++;
                 else hypervisorDiscarded++;

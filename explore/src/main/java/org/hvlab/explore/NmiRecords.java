@@ -27,7 +27,8 @@ public final class NmiRecords {
         m.events().subscribe(e -> {
             r.ledgers[e.cpu()].on(e);
             r.chains[e.cpu()].on(e, m.events().now());
-        }, Kind.NMI_RAISED, Kind.NMI_DELIVERED, Kind.IRET, Kind.INIT_RESET, Kind.VM_EXIT, Kind.HOST_NMI_TAKEN, Kind.HYPERVISOR_NMI);
+        }, Kind.NMI_RAISED, Kind.NMI_DELIVERED, Kind.IRET, Kind.INIT_RESET, Kind.VM_EXIT, Kind.VM_ENTRY, Kind.HOST_NMI_TAKEN,
+                Kind.HYPERVISOR_NMI);
         return r;
     }
 

@@ -28,15 +28,18 @@ public final class Oracles {
      * the guest (injected or a guest IPI) was delivered through the guest's IDT, merged by the
      * architectural rule (in the CPU's latch, or declared by the hypervisor while its guest was
      * NMI-blocked with one held), discarded by an INIT or before the guest ran, or is still held
-     * when the run ended. A shortfall is a lost NMI; a surplus is an NMI the guest got that
-     * nobody sent it (a hypervisor's own NMI passed on). Null when every CPU balances.
+     * when the run ended — by the hypervisor's word, or in flight: taken by an NMI exit (or by
+     * host code) on a CPU that has not re-entered its guest since, so the hypervisor may not have
+     * recorded it yet (docs/nmi-accounting.md). A shortfall is a lost NMI; a surplus is an NMI the
+     * guest got that nobody sent it (a hypervisor's own NMI passed on). Null when every CPU balances.
      */
     public static Verdict nmiAccounting(Machine m, NmiRecords nmis) {
         HostSoftware host = m.hostSoftware();
         for (int i = 0; i < m.cpuCount(); i++) {
             Cpu c = m.cpu(i);
             NmiLedger.Counts l = nmis.ledger(i).counts();
-            long held = (c.nmiPending ? 1 : 0) + (host == null ? 0 : host.guestNmisHeld(i));
+            long inFlight = nmis.ledger(i).inFlight;
+            long held = (c.nmiPending ? 1 : 0) + (host == null ? 0 : host.guestNmisHeld(i)) + inFlight;
             long accounted = l.delivered() + l.mergedInLatch() + l.clearedByInit() + l.hypervisorMerged() + l.hypervisorDiscarded();
             long lost = l.arrivedGuest() - accounted - held;
             if (lost > 0) return new Verdict.NmiLost(i, lost, l, held);
