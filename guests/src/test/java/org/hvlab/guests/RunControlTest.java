@@ -149,4 +149,18 @@ class RunControlTest {
         assertTrue(m.result().message().contains("guest exited with status"), m.result().message());
         assertEquals(org.hvlab.machine.devices.DebugExit.status(0x0B), m.result().exitStatus());
     }
+
+    @Test
+    void badExternalEventsAreRefusedAtOnce() {
+        Machine m = machine("hello", 2, random(1), "");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.submit(new ExternalEvent.Nmi(2)));
+        assertEquals("no CPU 2 (the machine has 2)", e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new ExternalEvent.WriteRegister(0, 17, 0));
+        assertEquals("register must be 0-15 (RAX..R15) or 16 (RIP), got 17", e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> m.submit(new ExternalEvent.WritePhysical((256L << 20) - 1, new byte[2])));
+        assertTrue(e.getMessage().endsWith("beyond RAM (0x10000000 bytes)"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.stepCpu(5));
+        assertEquals(List.of(), m.appliedEvents(), "nothing refused was applied");
+    }
 }

@@ -7,11 +7,18 @@ package org.hvlab.machine.control;
  */
 public sealed interface ExternalEvent {
     /** An NMI at the pin of CPU {@code cpu}, or of every CPU ({@code cpu} = -1), as QEMU's inject-nmi. */
-    record Nmi(int cpu) implements ExternalEvent {}
+    record Nmi(int cpu) implements ExternalEvent {
+        public Nmi {
+            if (cpu < -1) throw new IllegalArgumentException("NMI target must be a CPU index or -1 (every CPU), got " + cpu);
+        }
+    }
 
     /** Bytes written into guest-physical memory at {@code address}. */
     record WritePhysical(long address, byte[] bytes) implements ExternalEvent {
         public WritePhysical {
+            if (address < 0 || bytes.length == 0 || address + bytes.length < address) {
+                throw new IllegalArgumentException(String.format("physical write of %d bytes at 0x%x", bytes.length, address));
+            }
             bytes = bytes.clone();
         }
 
@@ -34,6 +41,11 @@ public sealed interface ExternalEvent {
     /** A general-purpose register ({@code Cpu.RAX}..{@code Cpu.R15}) or RIP ({@link #RIP}) of CPU {@code cpu} set. */
     record WriteRegister(int cpu, int register, long value) implements ExternalEvent {
         public static final int RIP = 16;
+
+        public WriteRegister {
+            if (cpu < 0) throw new IllegalArgumentException("register write needs a CPU index, got " + cpu);
+            if (register < 0 || register > RIP) throw new IllegalArgumentException("register must be 0-15 (RAX..R15) or 16 (RIP), got " + register);
+        }
     }
 
     /** An event applied at {@code step} (the machine's step count at that boundary). */
