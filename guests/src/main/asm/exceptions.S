@@ -254,7 +254,7 @@ pf_write_resume:
         ret
 
 # pde_address: RDI = linear address; RAX = address of the page-directory entry that maps it,
-# found by walking the 4-level tables from CR3 (SDM "4-Level Paging"): PML4 index bits 47:39,
+# found by walking the 4-level tables from CR3 (SDM "IA-32e Paging", Vol.3A 4.5): PML4 index bits 47:39,
 # PDPT index 38:30, PD index 29:21. Entries hold the next table's address in bits 51:12.
 pde_address:
         push    %rcx

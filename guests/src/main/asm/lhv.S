@@ -108,7 +108,7 @@
         .equ H402,              0x486f737430343032
         .equ H403,              0x486f737430343033
 
-        # VMCS fields (SDM Vol.3C Appendix B)
+        # VMCS fields (SDM Vol.3D Appendix B)
         .equ F_VPID,            0x0000
         .equ F_MSR_BITMAP,      0x2004
         .equ F_EXIT_STORE_ADDR, 0x2006
@@ -156,7 +156,7 @@
         .equ ENTRY_IA32E,       1 << 9
         .equ ENTRY_LOAD_EFER,   1 << 15
 
-        # basic exit reasons (SDM Vol.3C Appendix C)
+        # basic exit reasons (SDM Vol.3D Appendix C)
         .equ EXIT_NMI_WINDOW,   8
         .equ EXIT_CPUID,        10
         .equ EXIT_VMCALL,       18
@@ -847,7 +847,7 @@ lhv_exit:
         test    $OPT_UG, %r14d
         jz      1f
         # Keep "IA-32e mode guest" equal to the guest's EFER.LMA, which its own CR0.PG write
-        # set: VM entry checks that they agree when "load IA32_EFER" is 1 (26.2.4).
+        # set: VM entry checks that they agree when "load IA32_EFER" is 1 (26.3.1.1).
         LVMR    F_GUEST_EFER, %rcx
         LVMR    F_ENTRY_CTLS, %rax
         and     $~ENTRY_IA32E, %eax
@@ -876,7 +876,7 @@ lhv_exit:
         je      exit_mtf
         jmp     exit_unexpected
 
-# skip_insn: guest RIP += VM-exit instruction length (27.2.5).
+# skip_insn: guest RIP += VM-exit instruction length (27.2.4).
 skip_insn:
         LVMR    F_GUEST_RIP, %rcx
         LVMR    F_EXIT_LEN, %rax
@@ -989,7 +989,7 @@ vmcall_iter:
         div     %rcx
         test    %rdx, %rdx
         jnz     8f
-        LVMR    F_PROC, %rax                    # NMI-window exiting (24.6.2, 26.7.6)
+        LVMR    F_PROC, %rax                    # NMI-window exiting (24.6.2, 26.6.6)
         or      $PROC_NMI_WINDOW, %eax
         LVMW    F_PROC, %rax
 8:      test    $OPT_MTF, %r14d
@@ -1265,7 +1265,7 @@ l2_entry64:
 1:      mov     %rax, 8(%r13)
         test    $OPT_USER, %r14d
         jz      l2_loop
-        # to CPL 3 with IOPL 3 (so IN/OUT reach the I/O exit; SDM Vol.1 19.5)
+        # to CPL 3 with IOPL 3 (so IN/OUT reach the I/O exit; SDM Vol.1 18.5)
         push    $L2_SEL_UDATA
         push    %rbp
         push    $0x3002

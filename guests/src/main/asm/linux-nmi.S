@@ -17,8 +17,8 @@
 # IRETQ, is nested: it points the iret frame at repeat_nmi (with RSP at the outermost frame) and
 # returns into the outer NMI, whose final IRETQ then runs the body once more. Otherwise it is the
 # first NMI: it clears the flag, copies the original frame into the outermost slots - all of this
-# relies on NMIs staying blocked until the first IRET (SDM Vol.3A, interrupt chapter, "NMI
-# Handling") - optionally IRETs to itself at once ("selfiret", as Linux's debug option does, so
+# relies on NMIs staying blocked until the first IRET (SDM Vol.3A 6.7.1, "Handling Multiple
+# NMIs") - optionally IRETs to itself at once ("selfiret", as Linux's debug option does, so
 # that nesting starts early), and falls into the repeat sequence: set the flag, copy outermost to
 # iret, run the body, clear the flag, IRETQ.
 # The body sits behind a latch (Linux's nmi_state: NOT_RUNNING -> EXECUTING, LATCHED when an NMI

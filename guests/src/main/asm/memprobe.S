@@ -4,7 +4,7 @@
 # of the memory map and keeps it out of the guest's reach (docs/boot-protocol.md "Boot information";
 # XMHF: its memory is absent from EPT01, docs/xmhf-facts.md "memprot"). A guest that ignores the map
 # and touches that memory must not be able to read or change it; under XMHF the access is an
-# EPT violation (SDM Vol.3C, VMX non-root operation, "EPT Violations") and XMHF halts.
+# EPT violation (SDM Vol.3C, VMX support for address translation, "EPT Violations", 28.2.3.2) and XMHF halts.
 #
 # Runs on the bootstrap processor only (any CPU count). Steps:
 #   1. One line per memory-map entry (boot information + 32, 24 bytes each: u64 base, u64

@@ -14,7 +14,7 @@
 # flips bits of IA32_APIC_BASE, EFER, SYSENTER, FS/GS base, PAT, the MTRRs and the TSC, none of
 # which the scanner itself relies on between a probe and its restore (no paging, no APIC, no
 # FS/GS, no TSC). One restore does fail: after bit 10 of IA32_APIC_BASE enabled x2APIC mode,
-# writing the old xAPIC value back is an illegal x2APIC -> xAPIC transition (SDM Vol.3A 11.12.5)
+# writing the old xAPIC value back is an illegal x2APIC -> xAPIC transition (SDM Vol.3A 10.12.5)
 # and faults; the probe of bit 11 (x2APIC -> disabled, then disabled -> xAPIC) restores it.
 #
 # flip(bit): what the seed's 32-bit scanner used. Its table shows it: in every row of every
@@ -28,9 +28,9 @@
 # EDX bit k), which shows the single-bit truth for bits 31-63.
 #
 # CPU mode: 32-bit protected mode without paging, like the seed's 32-bit build, so that EFER
-# reads 0 and LME could be toggled if the CPU allowed it (SDM Vol.3A 10.8.5: LME may change only
+# reads 0 and LME could be toggled if the CPU allowed it (SDM Vol.3A 9.8.5: LME may change only
 # while paging is off). The boot protocol starts in 64-bit mode, so the guest leaves IA-32e mode
-# first (SDM Vol.3A 10.8.5.4 "Switching Out of IA-32e Mode Operation"): far return to the boot
+# first (SDM Vol.3A 9.8.5.4 "Switching Out of IA-32e Mode Operation"): far return to the boot
 # GDT's 32-bit code segment (compatibility mode), clear CR0.PG (the CPU clears EFER.LMA), clear
 # EFER.LME, clear CR4.PAE, load 32-bit data segments and a 32-bit IDT. EFER then reads 0.
 #

@@ -26,11 +26,11 @@
 #                so a base value names its writer and iteration, and is never 0 (the reset value)
 #   mask(c, i) = contiguous mask bits s..W-1 | ((c + i) & 1) << 11, s = 12 + (c + 3i) mod (W-12)
 #                (valid flag set on every other write: the range is alternately on and off)
-# W = min(MAXPHYADDR, 36), MAXPHYADDR from CPUID 0x80000008 EAX[7:0] (36 without that leaf, SDM
-# "Physical Address Width"). Why at most 36: mask bits 35:12 exist on every CPU whose MAXPHYADDR
-# is at least 36, and a mask whose bits from 36 up are clear is still legal (it only repeats the
-# range every 64 GiB, far above RAM); values that use bits 36 and up would be legal only where
-# MAXPHYADDR says so.
+# W = min(MAXPHYADDR, 36), MAXPHYADDR from CPUID 0x80000008 EAX[7:0] (36 without that leaf; SDM
+# Vol.3A 4.1.4, "Enumeration of Paging Features by CPUID"). Why at most 36: mask bits 35:12 exist
+# on every CPU whose MAXPHYADDR is at least 36, and a mask whose bits from 36 up are clear is
+# still legal (it only repeats the range every 64 GiB, far above RAM); values that use bits 36 and
+# up would be legal only where MAXPHYADDR says so.
 # Checks of a value read back (the set of "written" values is announced before each WRMSR):
 #   base: reserved bits 11:8 and 63:36 zero; its writer c' < N uses the same pair (c' mod 6 =
 #         c mod 6); its iteration i' was announced by c' (progress[c'] > i'); type = TYPES[..].

@@ -147,7 +147,7 @@ spin:
         ret
 
 # NMI handler (BSP). Entered through an interrupt gate; the CPU blocks further NMIs from here
-# until the IRETQ (SDM "NMI Handling").
+# until the IRETQ (SDM Vol.3A 6.7.1 "Handling Multiple NMIs").
 nmi_handler:
         push    %rax
         push    %rcx

@@ -1,7 +1,7 @@
 # nmiflood.S - an NMI flood against an NMI handler that checks it is never re-entered, with an
 # optional MTRR-write storm on the other CPUs. Needs at least 2 CPUs.
 #
-# SDM Vol.3A, interrupt chapter, "NMI Handling": delivering an NMI blocks further NMIs until the
+# SDM Vol.3A 6.7.1 "Handling Multiple NMIs": delivering an NMI blocks further NMIs until the
 # next IRET; at most one more is held pending. So an NMI handler is never entered again before
 # it executes IRET, however many NMIs arrive. A hypervisor that injects NMIs into a guest that
 # is still inside its NMI handler breaks exactly this (seed 000's hole: XMHF without virtual

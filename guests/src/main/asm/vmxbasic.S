@@ -25,7 +25,7 @@
 #   vmx: entry failed reason=0xRRRRRRRR qual=0xQQQQQQQQQQQQQQQQ   (exit reason bit 31 set)
 #   vmx: unexpected exit, wanted reason=N      exits came in another order
 #   vmx: IA32_FEATURE_CONTROL locked without VMXON outside SMX
-# Numbers: VMCS field encodings, SDM Vol.3C Appendix B; exit reasons Appendix C; VMX
+# Numbers: VMCS field encodings, SDM Vol.3D Appendix B; exit reasons Appendix C; VMX
 # instruction flags, "Conventions" of the VMX instruction reference (docs/vmx-facts.md).
 
         .include "hvlab.inc"
@@ -103,7 +103,7 @@ _start:
         PRINT   "vmx: IA32_FEATURE_CONTROL locked without VMXON outside SMX\n"
         EXIT    1
 2:
-        # Revision identifier: IA32_VMX_BASIC bits 30:0 (SDM Vol.3C Appendix A.1), written to
+        # Revision identifier: IA32_VMX_BASIC bits 30:0 (SDM Vol.3D Appendix A.1), written to
         # the first dword of the VMXON region and of the VMCS (bit 31 = 0: not a shadow VMCS).
         mov     $MSR_VMX_BASIC, %ecx
         rdmsr
@@ -122,7 +122,7 @@ _start:
         vmptrld vmcs_ptr(%rip)
         VMX_CHECK "vmptrld"
 
-        # ---- VM-execution, exit and entry controls (SDM Vol.3C 24.6-24.8, Appendix A.3-A.5) ----
+        # ---- VM-execution, exit and entry controls (SDM Vol.3C 24.6-24.8, Vol.3D Appendix A.3-A.5) ----
         CTLS    0x4000, MSR_VMX_TRUE_PINBASED, 0
         CTLS    0x4002, MSR_VMX_TRUE_PROCBASED, PROC_HLT_EXITING
         CTLS    0x400C, MSR_VMX_TRUE_EXIT, EXIT_HOST_64

@@ -6,7 +6,7 @@
 #
 # Rules (SDM Vol.3C; docs/vmx-facts.md "Order of VMLAUNCH/VMRESUME checks"):
 #  - VMLAUNCH/VMRESUME right after MOV SS (events blocked by MOV SS): VMfailValid 26; launch
-#    state "launched": VMLAUNCH fails with 4; "clear": VMRESUME fails with 5 (26.1, 31.4).
+#    state "launched": VMLAUNCH fails with 4; "clear": VMRESUME fails with 5 (26.1, 30.4).
 #  - 26.3.1.5 (guest non-register state), failures are exit 0x80000021 with qualification 0
 #    (26.7): blocking by STI and by MOV SS not both; blocking by STI needs RFLAGS.IF = 1;
 #    injecting an NMI with "virtual NMIs" = 1 needs no virtual-NMI blocking (bit 3); injecting

@@ -23,32 +23,32 @@
 #
 # Rules (SDM Vol.3C; "qual" shows the defined bits 8:7 and 5:0 of the exit qualification:
 # bit 6 is undefined without "mode-based execute control", bits 11:9 without advanced EPT
-# exit information (EPT_VPID_CAP bit 22 = 0), Table 28-7):
-#  - EPT violation (28.2.1, 29.3.3.2), exit 48: qualification bit 0 read, 1 write, 2 fetch,
+# exit information (EPT_VPID_CAP bit 22 = 0), Table 27-7):
+#  - EPT violation (27.2.1, 28.2.3.2), exit 48: qualification bit 0 read, 1 write, 2 fetch,
 #    bits 5:3 the AND of the R/W/X bits of the EPT entries walked (0 when one was not
 #    present), bit 7 guest-linear address valid, bit 8 1 = access to the translated address,
 #    0 = access to a guest paging-structure entry. Guest-physical address (0x2400) and guest
 #    linear address (0x640A) are saved (27.2.1); RIP is that of the faulting instruction, which
 #    did not complete (a write that violates does not land).
 #    With EPT A/D flags on, accesses to guest paging-structure entries count as writes and
-#    such a violation sets bits 0 and 1 (Table 28-7, 29.3.3.2). Execute-only entries are
-#    legal when EPT_VPID_CAP bit 0 says so (29.3.3.1); a read from one is a violation.
-#  - EPT misconfiguration (29.3.3.1), exit 49 with the guest-physical address: bits 2:0 = 010b
+#    such a violation sets bits 0 and 1 (Table 27-7, 28.2.3.2). Execute-only entries are
+#    legal when EPT_VPID_CAP bit 0 says so (28.2.3.1); a read from one is a violation.
+#  - EPT misconfiguration (28.2.3.1), exit 49 with the guest-physical address: bits 2:0 = 010b
 #    (write without read), memory type 2, 3 or 7 in a leaf, reserved bits (20:12 of a 2-MByte
 #    page, 29:12 of a 1-GByte page). The walk of the guest paging structures translates their
 #    guest-physical addresses first, so a bad entry mapping everything shows the guest PML4
 #    entry's address.
-#  - EPTP bit 6 (29.3.5): the processor sets bit 8 (accessed) in every EPT entry it uses and
+#  - EPTP bit 6 (28.2.4): the processor sets bit 8 (accessed) in every EPT entry it uses and
 #    bit 9 (dirty) in the leaf of a written guest-physical address.
-#  - Guest-physical mappings are cached per EP4TA and invalidated only by INVEPT (29.4.1,
-#    29.4.3.1); the SDM allows a processor to keep using them after the EPT changes, and the
+#  - Guest-physical mappings are cached per EP4TA and invalidated only by INVEPT (28.3.1,
+#    28.3.3.1); the SDM allows a processor to keep using them after the EPT changes, and the
 #    model keeps them until INVEPT (so a hypervisor that forgets INVEPT is observable).
-#  - INVEPT/INVVPID (31.3): an unsupported type, an invalid EPTP (page-walk length 5) for
+#  - INVEPT/INVVPID (30.3): an unsupported type, an invalid EPTP (page-walk length 5) for
 #    single-context, VPID 0 for single-context, or a non-canonical address for
 #    individual-address is VMfailValid 28.
 #  - An EPT violation while delivering an injected event (27.2.3) saves IDT-vectoring
 #    information (0x4408) = the event; RIP stays at the instruction it was injected before.
-#  - VPID (29.4.3.1): with "enable VPID" = 0 every VM entry and exit invalidates VPID 0's
+#  - VPID (28.3.3.1): with "enable VPID" = 0 every VM entry and exit invalidates VPID 0's
 #    linear mappings, so a change to the guest page tables is seen after re-entry; with VPID
 #    the guest's mappings survive exits and entries until INVVPID (individual-address,
 #    single-context, all-context), so the guest keeps reading through the old PTE.
@@ -376,7 +376,7 @@ _start:
         PTE     PAGE_REMAP, PAGE_REMAP | EPT_RWX | EPT_WB
         call    ept_flush
 
-        # ---- INVEPT / INVVPID operands (31.3; error 28) ----
+        # ---- INVEPT / INVVPID operands (30.3; error 28) ----
         INVEPT_OP 0, desc_eptp
         CASE    "invept type 0"
         SHOW_VMFAIL VMERR_INV_OPERAND
@@ -541,7 +541,7 @@ build_tables:
         movq    $0x55555555, PAGE_REMAP2
         ret
 
-# ept_flush: INVEPT all-context after the EPT changed (29.4.3.1).
+# ept_flush: INVEPT all-context after the EPT changed (28.3.3.1).
 ept_flush:
         mov     $2, %eax
         lea     desc_zero(%rip), %rsi

@@ -24,10 +24,10 @@
 #    VMCS named by the VMCS link pointer (its revision has bit 31 set) and VMsucceed; a bit of 1
 #    exits (23 VMREAD, 25 VMWRITE); an encoding with any of bits 63:15 set always exits.
 #    Without shadowing, VMREAD in the guest exits.
-#  - Unrestricted guest (25.6.2 secondary bit 7, 26.3.1.1): with EPT, CR0.PE = PG = 0 is a
+#  - Unrestricted guest (24.6.2 secondary bit 7, 26.3.1.1): with EPT, CR0.PE = PG = 0 is a
 #    legal guest: a real-mode guest runs 16-bit code, exits on CPUID (10) with its CS:IP, and
 #    may set CR0.PE and far-jump to a 32-bit code segment itself.
-#  - PDPTEs (26.3.1.6, 26.8): a PAE guest (CR0.PG = CR4.PAE = 1, not IA-32e) without EPT has
+#  - PDPTEs (26.3.1.6, 26.7): a PAE guest (CR0.PG = CR4.PAE = 1, not IA-32e) without EPT has
 #    its PDPTEs loaded from guest CR3 at entry; a present PDPTE with a reserved bit (bit 5)
 #    fails the entry: exit 0x80000021, qualification 2.
 #

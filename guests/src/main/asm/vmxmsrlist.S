@@ -1,7 +1,7 @@
 # vmxmsrlist.S - the VM-entry MSR-load list: in order, up to the failing entry.
 #
 # One CPU, default profile (IA32_VMX_MISC = 0x20000065: bits 27:25 = 0, so the maximum list
-# length is 512 x (0 + 1) = 512 entries, SDM Vol.3C Appendix A.6).
+# length is 512 x (0 + 1) = 512 entries, SDM Vol.3D Appendix A.6).
 #
 # Rules (SDM Vol.3C 26.4 "Loading MSRs", 26.7 "VM-Entry Failures During or After Loading Guest
 # State"; docs/vmx-facts.md "MSR load/store lists"): entries are 16 bytes (u32 MSR index, u32

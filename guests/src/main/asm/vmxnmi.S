@@ -17,7 +17,7 @@
 #    executes IRET; other exits do not change it (27.5.5 "Updating Non-Register State"). An
 #    NMI sent meanwhile stays pending and is taken right after the IRET (Vol.3A 6.7.1).
 #  - Priority after VM entry: an injected event is delivered first; then an NMI-window exit
-#    comes before a pending NMI could cause an NMI exit (26.7.6: NMI-window exits "take priority
+#    comes before a pending NMI could cause an NMI exit (26.6.6: NMI-window exits "take priority
 #    over non-maskable interrupts"; VMX-FACTS priority list).
 #  - Injecting an NMI with "virtual NMIs" = 0 has no blocking-by-NMI check (26.3.1.5 lists it
 #    only for "virtual NMIs" = 1), so it is delivered to a guest that is already NMI-blocked.

@@ -10,18 +10,18 @@
 #  - NMI-window exiting (primary bit 22, needs "virtual NMIs" pin bit 5, which needs "NMI
 #    exiting" pin bit 3: 26.2.1.1): a VM exit before any instruction once there is no
 #    virtual-NMI blocking and no MOV-SS blocking (25.2 "Other Causes of VM Exits"), right after
-#    VM entry and after any injected event has been delivered (26.7.6 "VM Exits Induced by the
+#    VM entry and after any injected event has been delivered (26.6.6 "
 #    NMI-Window Exiting"); it wakes a processor that VM entry put into HLT (same section).
 #    Whether STI blocking also holds it back is left to the processor (25.2), so no case here
 #    depends on that.
 #  - Interrupt-window exiting (primary bit 2): a VM exit before any instruction if RFLAGS.IF = 1
-#    and there is no blocking by STI or MOV SS (25.2), also right after VM entry (26.7.5); it
+#    and there is no blocking by STI or MOV SS (25.2), also right after VM entry (26.6.5); it
 #    wakes HLT. STI sets "blocking by STI" only when it is executed with IF = 0 (Table 24-3;
 #    Vol.2 STI: "If IF = 0, maskable hardware interrupts remain inhibited on the instruction
 #    boundary following an execution of STI"), so of STI; STI the second STI creates no new
 #    shadow: the window opens right after the second STI. The shadow of one STI or MOV SS
 #    covers exactly the boundary after that instruction (Table 24-3, Vol.3A 6.8.3).
-#  - Priority: NMI-window exits rank above interrupt-window exits (25.2 / 26.7.5-6; VMX-FACTS
+#  - Priority: NMI-window exits rank above interrupt-window exits (25.2 / 26.6.5-6; VMX-FACTS
 #    "Priority at an instruction boundary").
 #  - Activity state saved by an exit from HLT: 1. An event that takes the processor out of an
 #    inactive state by a VM exit returns it to the active state only after the exit completes

@@ -206,11 +206,31 @@ public final class Machine implements Platform, Scheduler.Target {
 
     /** Applies {@code e} at the next scheduling boundary, and records it (any thread). */
     public void submit(ExternalEvent e) {
+        checkTarget(e);
         submitted.add(e);
+    }
+
+    /** An event for a CPU this machine does not have, or memory it does not have, is refused at once. */
+    private void checkTarget(ExternalEvent e) {
+        switch (e) {
+            case ExternalEvent.Nmi n -> {
+                if (n.cpu() >= cpus.length) throw new IllegalArgumentException("no CPU " + n.cpu() + " (the machine has " + cpus.length + ")");
+            }
+            case ExternalEvent.WriteRegister r -> {
+                if (r.cpu() >= cpus.length) throw new IllegalArgumentException("no CPU " + r.cpu() + " (the machine has " + cpus.length + ")");
+            }
+            case ExternalEvent.WritePhysical w -> {
+                if (w.address() + w.bytes().length > mem.size()) {
+                    throw new IllegalArgumentException(String.format("physical write at 0x%x beyond RAM (0x%x bytes)", w.address(), mem.size()));
+                }
+            }
+        }
     }
 
     /** Applies {@code e} at the boundary at machine step {@code step}; a quantum is cut there and then goes on. */
     public void schedule(long step, ExternalEvent e) {
+        checkTarget(e);
+        if (step < 0) throw new IllegalArgumentException("step must not be negative, got " + step);
         int i = scheduled.size();
         while (i > 0 && scheduled.get(i - 1).step() > step) i--;
         scheduled.add(i, new ExternalEvent.Applied(step, e));

@@ -134,7 +134,7 @@ public sealed interface RunEnding {
         /** An EPT violation on memory the guest does not own: the guest reached the hypervisor's memory. */
         record HostMemoryAccess(long guestPhysical, long qualification) implements HaltCause {}
 
-        /** A VM entry failed (SDM Vol.3C 27.8): exit reason with bit 31 set and its qualification. */
+        /** A VM entry failed (SDM Vol.3C 26.7): exit reason with bit 31 set and its qualification. */
         record EntryFailure(long exitReason, long qualification) implements HaltCause {}
 
         /** The hypervisor's Java code did what the CPU faults on (a {@code HostFault}): a bug in it. */

@@ -21,7 +21,7 @@ public final class ApicBus {
         return apics;
     }
 
-    /** Whether an IPI from {@code src} with these ICR fields reaches {@code a} (SDM Vol.3A 11.6.1-11.6.2). */
+    /** Whether an IPI from {@code src} with these ICR fields reaches {@code a} (SDM Vol.3A 10.6.1-10.6.2). */
     static boolean hits(LocalApic src, LocalApic a, int shorthand, boolean logical, long dest, boolean x2apic) {
         return switch (shorthand) {
             case 1 -> a == src;
@@ -41,16 +41,16 @@ public final class ApicBus {
         return hits(src, a, (icrLow >>> 18) & 3, (icrLow & (1 << 11)) != 0, dest, src.x2apic());
     }
 
-    /** Delivers an IPI from {@code src} per the ICR fields (SDM Vol.3A 11.6.1). */
+    /** Delivers an IPI from {@code src} per the ICR fields (SDM Vol.3A 10.6.1). */
     void send(LocalApic src, int mode, int vector, int shorthand, boolean logical, long dest, boolean x2apic, boolean level, boolean trigger) {
-        // INIT level de-assert is a no-op on current processors (SDM Vol.3A 11.6.1)
+        // INIT level de-assert is a no-op on current processors (SDM Vol.3A 10.6.1)
         if (mode == LocalApic.DM_INIT && !level && trigger) return;
         LocalApic lowest = null;
         for (LocalApic a : apics) {
             if (!hits(src, a, shorthand, logical, dest, x2apic)) continue;
             if (mode == LocalApic.DM_LOWEST) {
                 // exactly one processor of the set: the lowest priority, ties to the lowest APIC ID
-                // (SDM Vol.3A 11.6.2.4 leaves the arbitration to the model; this one is deterministic)
+                // (SDM Vol.3A 10.6.2.4 leaves the arbitration to the model; this one is deterministic)
                 if (lowest == null || a.ppr() < lowest.ppr()) lowest = a;
                 continue;
             }

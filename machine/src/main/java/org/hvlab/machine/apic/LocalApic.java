@@ -3,7 +3,7 @@ package org.hvlab.machine.apic;
 import org.hvlab.machine.cpu.Cpu;
 
 /**
- * A local APIC (SDM Vol.3A chapter 11): xAPIC MMIO and x2APIC MSR interfaces, ID, version,
+ * A local APIC (SDM Vol.3A chapter 10): xAPIC MMIO and x2APIC MSR interfaces, ID, version,
  * TPR/PPR, EOI, ISR/IRR, LDR/DFR, SVR, ICR with fixed, NMI, INIT and SIPI delivery and all
  * shorthands. IPIs are delivered instantly, so the ICR delivery-status bit always reads idle.
  * The APIC timer is not modelled (its registers hold values; the counter reads 0).
@@ -50,7 +50,7 @@ public final class LocalApic {
         tpr = v & 0xFF;
     }
 
-    /** IA32_APIC_BASE write (SDM Vol.3A 11.12.5 for the legal mode transitions). */
+    /** IA32_APIC_BASE write (SDM Vol.3A 10.12.5 for the legal mode transitions). */
     public void setApicBase(long v) {
         long physMask = (1L << org.hvlab.machine.cpu.Cpuid.MAXPHYADDR) - 1;
         long reserved = ~(physMask & ~0xFFFL | BASE_BSP | BASE_X2APIC | BASE_ENABLE);
@@ -58,9 +58,9 @@ public final class LocalApic {
         boolean en = (v & BASE_ENABLE) != 0, x2 = (v & BASE_X2APIC) != 0;
         if (x2 && !en) throw org.hvlab.machine.cpu.CpuFault.gp0();
         if (x2apic() && en && !x2) throw org.hvlab.machine.cpu.CpuFault.gp0(); // x2APIC -> xAPIC needs disable first
-        if (!globallyEnabled() && x2) throw org.hvlab.machine.cpu.CpuFault.gp0(); // disabled -> x2APIC needs xAPIC first (11.12.5)
-        apicBase = v; // the BSP flag is R/W too (SDM Vol.4 Table 2-2, IA32_APIC_BASE bit 8)
-        if (x2) ldr = ((id >> 4) << 16) | (1 << (id & 0xF)); // x2APIC logical ID is derived (11.12.10.2)
+        if (!globallyEnabled() && x2) throw org.hvlab.machine.cpu.CpuFault.gp0(); // disabled -> x2APIC needs xAPIC first (10.12.5)
+        apicBase = v; // the BSP flag is R/W too (SDM Vol.3C Table 35-2, IA32_APIC_BASE bit 8)
+        if (x2) ldr = ((id >> 4) << 16) | (1 << (id & 0xF)); // x2APIC logical ID is derived (10.12.10.2)
         cpu.flushTlb(); // the MMIO page appears or disappears
     }
 
@@ -101,7 +101,7 @@ public final class LocalApic {
         switch (off) {
             case 0x300 -> { icr = v; sendIpi((int) v, v >>> 32, true); }
             case 0x3F0 -> sendIpi(0x40000 | ((int) v & 0xFF), 0, true); // SELF IPI
-            case 0x020, 0x030, 0x0A0, 0x0D0, 0x390 -> throw org.hvlab.machine.cpu.CpuFault.gp0(); // read-only (11.12.1.2)
+            case 0x020, 0x030, 0x0A0, 0x0D0, 0x390 -> throw org.hvlab.machine.cpu.CpuFault.gp0(); // read-only (10.12.1.2)
             default -> {
                 if ((v >>> 32) != 0 || (off >= 0x100 && off < 0x280)) throw org.hvlab.machine.cpu.CpuFault.gp0(); // ISR/TMR/IRR read-only
                 write(off, (int) v);
@@ -234,7 +234,7 @@ public final class LocalApic {
         return -1;
     }
 
-    /** Processor priority (SDM Vol.3A 11.8.3.1). */
+    /** Processor priority (SDM Vol.3A 10.8.3.1). */
     int ppr() {
         int isrv = highest(isr);
         int isrClass = isrv < 0 ? 0 : isrv & 0xF0;
@@ -269,7 +269,7 @@ public final class LocalApic {
         accept(DM_FIXED, vector, false);
     }
 
-    /** INIT resets the APIC state except ID and base (SDM Vol.3A 11.4.7.3). */
+    /** INIT resets the APIC state except ID and base (SDM Vol.3A 10.4.7.3). */
     public void resetOnInit() {
         tpr = 0;
         svr = 0xFF;

@@ -17,7 +17,7 @@ public final class Cpu {
     public static final String[] REG_NAMES = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
             "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 
-    // activity states (numbered as the VMCS activity-state field, SDM Vol.3C 25.4.2)
+    // activity states (numbered as the VMCS activity-state field, SDM Vol.3C 24.4.2)
     public static final int ACTIVE = 0, HLT = 1, SHUTDOWN = 2, WAIT_SIPI = 3;
     // interruptibility (numbered as the VMCS guest-interruptibility field)
     public static final int BLOCK_STI = 1, BLOCK_MOVSS = 2;
@@ -504,7 +504,7 @@ public final class Cpu {
     }
 
     /**
-     * RFLAGS.TF at the start of an instruction raises a #DB trap after it (SDM Vol.3A 18.3.1.4):
+     * RFLAGS.TF at the start of an instruction raises a #DB trap after it (SDM Vol.3B 17.3.1.4):
      * DR6.BS is set, the saved RIP is the next instruction. Not after INT n / INT3 / INTO, whose
      * delivery clears TF, and not after MOV SS / POP SS, which suppress it for one instruction.
      */
@@ -619,7 +619,7 @@ public final class Cpu {
 
     /**
      * A SIPI counts only in wait-for-SIPI, which includes a CPU whose INIT is still pending: the
-     * INIT and the SIPI are processed in the order they were sent (SDM Vol.3A 9.4.4).
+     * INIT and the SIPI are processed in the order they were sent (SDM Vol.3A 8.4.4).
      */
     public void raiseSipi(int vector) {
         if ((activity == WAIT_SIPI || initPending) && sipiVector < 0) sipiVector = vector;
@@ -665,7 +665,7 @@ public final class Cpu {
     // =========================================================================================
     // Reset states (docs/boot-protocol.md)
 
-    /** INIT: the processor waits for a start-up IPI (SDM Vol.3A 9.4, 10.6.1). */
+    /** INIT: the processor waits for a start-up IPI (SDM Vol.3A 8.4, 10.6.1). */
     public void resetToWaitForSipi() {
         java.util.Arrays.fill(r, 0);
         fl.setAll(2);

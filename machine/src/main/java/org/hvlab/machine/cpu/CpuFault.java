@@ -20,7 +20,7 @@ public final class CpuFault extends RuntimeException {
     public long linear = -1, qualification;
 
     /**
-     * Not exceptions but EPT-induced VM exits (SDM Vol.3C 29.3.3): they unwind the instruction
+     * Not exceptions but EPT-induced VM exits (SDM Vol.3C 28.2.3): they unwind the instruction
      * the same way, and the instruction boundary turns them into exit 48 or 49.
      */
     public static final int EPT_VIOLATION = -1, EPT_MISCONFIG = -2;

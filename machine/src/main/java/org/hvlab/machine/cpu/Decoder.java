@@ -55,7 +55,7 @@ final class Decoder {
                 case 0x66 -> { prefixes |= P_OSIZE; rex = 0; continue; }
                 case 0x67 -> { prefixes |= P_ASIZE; rex = 0; continue; }
                 case 0x26, 0x2E, 0x36, 0x3E -> {
-                    // in 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol.1 3.3.7.1)
+                    // in 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol.1 3.4.2.1)
                     if (mode != MODE64) { in.seg = (b >> 3) & 3; in.segOverride = true; }
                     rex = 0;
                     continue;

@@ -4,14 +4,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Extended page tables (SDM Vol.3C 29.3): the 4-level walk from a guest-physical address to a
+ * Extended page tables (SDM Vol.3C 28.2): the 4-level walk from a guest-physical address to a
  * physical address, with 2 MiB and 1 GiB pages, read/write/execute permissions, memory types,
  * accessed and dirty flags (EPTP bit 6), EPT misconfigurations and EPT violations with their
  * exit qualification.
  *
  * <p>Successful translations are cached as guest-physical mappings tagged by the EP4TA (the
- * PML4 address in the EPTP, SDM 29.4.1). VM entries and exits never invalidate them; only
- * INVEPT does (29.4.3.1). A hypervisor that changes an EPT entry and skips INVEPT therefore
+ * PML4 address in the EPTP, SDM 28.3.1). VM entries and exits never invalidate them; only
+ * INVEPT does (28.3.3.1). A hypervisor that changes an EPT entry and skips INVEPT therefore
  * sees the guest keep using the old translation, as the SDM allows hardware to. A cached
  * mapping that does not permit an access is walked again before an EPT violation is reported,
  * so only stale permissions that are too generous are observable.
@@ -24,7 +24,7 @@ final class Ept {
     private static final int CACHE_BITS = 8, CACHE_SIZE = 1 << CACHE_BITS, MAX_CONTEXTS = 16;
 
     private final Cpu c;
-    /** Bits 51:MAXPHYADDR are reserved in every EPT entry (29.3.2). */
+    /** Bits 51:MAXPHYADDR are reserved in every EPT entry (28.2.2). */
     private final long rsvdHigh = ((1L << 52) - 1) & ~((1L << Cpuid.MAXPHYADDR) - 1);
     private final Map<Long, long[]> cache = new LinkedHashMap<>(16, 0.75f, true);
     private long[] current;
@@ -87,7 +87,7 @@ final class Ept {
         }
         if ((perm & need) == 0) throw violation(gpa, kind, perm, linear, finalAccess);
         if (ad) {
-            // accessed flag on every entry used, dirty flag on the leaf for a write (29.3.5)
+            // accessed flag on every entry used, dirty flag on the leaf for a write (28.2.4)
             for (int i = 0; i < n; i++) {
                 long e = c.mem.read64(addrs[i]);
                 long upd = e | (1 << 8) | (addrs[i] == leafAddr && kind == WRITE ? 1 << 9 : 0);
@@ -133,7 +133,7 @@ final class Ept {
         return -1;
     }
 
-    /** EPT misconfigurations (SDM 29.3.3.1): write-only or write/execute entries, reserved bits, reserved memory types. */
+    /** EPT misconfigurations (SDM 28.2.3.1): write-only or write/execute entries, reserved bits, reserved memory types. */
     private boolean misconfigured(long e, int level, boolean large) {
         long cap = c.profile.vmx(org.hvlab.machine.vmx.CpuProfile.IA32_VMX_EPT_VPID_CAP);
         int p = (int) e & 7;
@@ -154,7 +154,7 @@ final class Ept {
     }
 
     /**
-     * Exit qualification for an EPT violation (SDM Vol.3C 28.2.1, Table 28-7): the access (bits
+     * Exit qualification for an EPT violation (SDM Vol.3C 27.2.1, Table 27-7): the access (bits
      * 2:0; a guest paging-structure access counts as a write when EPT A/D flags are on, and then
      * sets both bits 0 and 1), the permissions of the entries walked (5:3), whether the linear
      * address is valid (7) and whether the access was to the final address (8). Bits 11:9 are
@@ -198,7 +198,7 @@ final class Ept {
         return t;
     }
 
-    /** INVEPT single-context (29.4.3.1): guest-physical mappings of one EP4TA. */
+    /** INVEPT single-context (28.3.3.1): guest-physical mappings of one EP4TA. */
     void invalidate(long ep4ta) {
         cache.remove(ep4ta);
         if (ep4ta == currentEp4ta) { current = null; currentEp4ta = -1; }

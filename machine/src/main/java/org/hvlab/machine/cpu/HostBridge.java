@@ -9,7 +9,7 @@ import org.hvlab.machine.vmx.Vmcs;
  * instructions would do it: the VMX instructions with their architectural checks and results,
  * control registers, MSRs, IRET's NMI unblocking. A #UD or #GP such an operation raises comes
  * back as the {@link CpuFault}; the result of a VMX instruction is read from the flags it set
- * (SDM Vol.3C 31.2): {@link #SUCCEED}, {@link #FAIL_INVALID} or the VM-instruction error number.
+ * (SDM Vol.3C 30.2): {@link #SUCCEED}, {@link #FAIL_INVALID} or the VM-instruction error number.
  *
  * <p>The CPU runs its host in "Java host mode": a VM exit returns from {@link Cpu#run} instead
  * of executing x86 code at host RIP.
@@ -28,7 +28,7 @@ public final class HostBridge {
         c.javaHost = true;
     }
 
-    /** The VMX instructions' common #UD/#GP checks in VMX root operation (SDM 31.3). */
+    /** The VMX instructions' common #UD/#GP checks in VMX root operation (SDM 30.3). */
     private void rootChecks() {
         if (!c.vmx.inVmxOperation) throw CpuFault.ud();
         if ((c.cr0 & Cpu.CR0_PE) == 0 || (c.longModeActive() && !c.m64)) throw CpuFault.ud();

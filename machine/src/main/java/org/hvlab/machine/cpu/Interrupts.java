@@ -10,7 +10,7 @@ import static org.hvlab.machine.cpu.LazyFlags.*;
  * fault while delivering #DF.
  */
 final class Interrupts {
-    /** Event types, numbered as the VMCS interruption-type field (SDM Vol.3C 25.8.3). */
+    /** Event types, numbered as the VMCS interruption-type field (SDM Vol.3C 24.8.3). */
     static final int EXTERNAL = 0, NMI = 2, HW_EXCEPTION = 3, SW_INTERRUPT = 4, PRIV_SW_EXCEPTION = 5,
             SW_EXCEPTION = 6;
 
@@ -38,7 +38,7 @@ final class Interrupts {
     }
 
     /**
-     * Event injection on VM entry (SDM Vol.3C 26.6): delivered through the guest's IDT as if it
+     * Event injection on VM entry (SDM Vol.3C 26.5): delivered through the guest's IDT as if it
      * occurred at the guest RIP; software types return after the instruction length.
      */
     void deliverInjected(int vector, int type, boolean hasErr, int err, long guestRip, long length) {
@@ -91,7 +91,7 @@ final class Interrupts {
         } catch (CpuFault second) {
             if (c.vmx.nonRoot && VmExits.faultExits(c, second)) {
                 // a fault during delivery that the hypervisor intercepts: the exit reports the event
-                // being delivered as IDT-vectoring information (SDM Vol.3C 27.2.4)
+                // being delivered as IDT-vectoring information (SDM Vol.3C 27.2.3)
                 c.rip = faultRip;
                 VmExits.exitDuringDelivery(c, second, vector, type, hasErr, err, retRip - faultRip);
                 return;
@@ -112,7 +112,7 @@ final class Interrupts {
     }
 
     void shutdown(String why) {
-        if (c.vmx.nonRoot) { // a triple fault in VMX non-root operation is VM exit 2 (SDM Vol.3C 26.2, Table C-1)
+        if (c.vmx.nonRoot) { // a triple fault in VMX non-root operation is VM exit 2 (SDM Vol.3C 25.2, Vol.3D Table C-1)
             VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.TRIPLE_FAULT.code, 0, 0);
             return;
         }
@@ -135,7 +135,7 @@ final class Interrupts {
         }
     }
 
-    /** Real-address mode: the IVT (SDM Vol.3A 20.1.4). */
+    /** Real-address mode: the IVT (SDM Vol.3B 20.1.4). */
     private void deliverReal(int vector, long retRip) {
         if ((long) vector * 4 + 3 > c.idtrLimit) throw CpuFault.gp0();
         long ent = c.readSys(c.idtrBase + vector * 4L, 4);

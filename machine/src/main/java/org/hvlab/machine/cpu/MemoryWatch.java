@@ -12,7 +12,7 @@ import org.hvlab.machine.mem.PhysicalMemory;
  * (TrustVisor's PAL pages: only through the PAL's own EPT). Every guest access to a watched page
  * in VMX non-root operation is checked where it really happens — after the TLB, so a stale
  * translation that a missing INVEPT left behind is caught as well as a wrong EPT entry. Watched
- * pages take the TLB's slow path and leave the fetch cache (SDM Vol.3C 29.4: what the TLB holds
+ * pages take the TLB's slow path and leave the fetch cache (SDM Vol.3C 28.3: what the TLB holds
  * is still used, so the translation itself is not dropped).
  */
 public final class MemoryWatch {

@@ -7,11 +7,11 @@ import org.hvlab.machine.vmx.CpuProfile.MsrRule;
 import org.hvlab.machine.vmx.CpuProfile.MsrSpec;
 
 /**
- * Model-specific registers of one CPU (SDM Vol.4), driven by the CPU profile's MSR behaviour
+ * Model-specific registers of one CPU (SDM Vol.3C chapter 35), driven by the CPU profile's MSR behaviour
  * table ({@link CpuProfile}): the processor has exactly the MSRs of the table (plus the x2APIC
  * MSRs 0x800-0x8FF of the local APIC). RDMSR or WRMSR of any other index is #GP(0).
  *
- * <p>WRMSR of a table MSR (SDM Vol.2 WRMSR; Vol.4 for each MSR):
+ * <p>WRMSR of a table MSR (SDM Vol.2 WRMSR; Vol.3C chapter 35 for each MSR):
  * <ol>
  * <li>a read-only MSR (writable mask 0) is #GP(0);
  * <li>a value that changes a bit outside the writable mask is #GP(0);
@@ -39,7 +39,7 @@ public final class Msrs {
     public long star, lstar, cstar, fmask, kernelGsBase, tscAux;
     public long sysenterCs, sysenterEsp, sysenterEip;
     public long pat;
-    /** IA32_TSC_ADJUST (SDM Vol.3B 18.17.3): the TSC reads retired instructions plus this. */
+    /** IA32_TSC_ADJUST (SDM Vol.3B 17.15.3): the TSC reads retired instructions plus this. */
     public long tscAdjust;
     /** IA32_FEATURE_CONTROL: the profile's value (locked, VMXON outside SMX enabled). */
     public long featureControl;
@@ -119,7 +119,7 @@ public final class Msrs {
         check(s.rule(), index, v, cur);
         long nv = (cur & ~preserved) | (v & preserved);
         switch (index) {
-            // SDM Vol.3B 18.17.3: a write to IA32_TSC adds (new - old) to IA32_TSC_ADJUST
+            // SDM Vol.3B 17.15.3: a write to IA32_TSC adds (new - old) to IA32_TSC_ADJUST
             case IA32_TSC -> tscAdjust += nv - c.tsc();
             // ...and a write to IA32_TSC_ADJUST moves the TSC by the same amount (tsc() adds it)
             case IA32_TSC_ADJUST -> tscAdjust = nv;
@@ -150,15 +150,15 @@ public final class Msrs {
         switch (rule) {
             case NONE, TSC, TSC_ADJUST, APIC_BASE -> { } // APIC_BASE: the APIC checks it when it is stored
             case FEATURE_CONTROL -> {
-                // SDM Vol.3C 24.7 (Enabling and entering VMX operation): locked until reset
+                // SDM Vol.3C 23.7 (Enabling and entering VMX operation): locked until reset
                 if ((cur & 1) != 0) throw CpuFault.gp0();
             }
             case EFER -> {
-                // SDM Vol.3A 10.8.5 (Initializing IA-32e mode): LME may change only while paging is off
+                // SDM Vol.3A 9.8.5 (Initializing IA-32e mode): LME may change only while paging is off
                 if (((v ^ cur) & Cpu.EFER_LME) != 0 && (c.cr0 & Cpu.CR0_PG) != 0) throw CpuFault.gp0();
             }
             case PAT -> {
-                // SDM Vol.3A 13.12.2 (IA32_PAT MSR): 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-; 2, 3 and 8-255 reserved
+                // SDM Vol.3A 11.12.2 (IA32_PAT MSR): 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-; 2, 3 and 8-255 reserved
                 for (int i = 0; i < 8; i++) if (!mtrrType((v >>> (8 * i)) & 0xFF) && ((v >>> (8 * i)) & 0xFF) != 7) throw CpuFault.gp0();
             }
             case MTRR -> {
@@ -171,7 +171,7 @@ public final class Msrs {
     }
 
     /**
-     * Memory-type fields of an MTRR, each in one byte from bit 0 (SDM Vol.3A 13.11.2-13.11.3):
+     * Memory-type fields of an MTRR, each in one byte from bit 0 (SDM Vol.3A 11.11.2-11.11.3):
      * eight in a fixed-range MTRR, one in IA32_MTRR_DEF_TYPE and in a PHYSBASE register, none in
      * a PHYSMASK register.
      */
@@ -181,7 +181,7 @@ public final class Msrs {
         return 8;
     }
 
-    /** MTRR memory types: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB; writing any other is #GP (SDM Vol.3A 13.11.2). */
+    /** MTRR memory types: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB; writing any other is #GP (SDM Vol.3A 11.11.2). */
     private static boolean mtrrType(long t) {
         return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
     }

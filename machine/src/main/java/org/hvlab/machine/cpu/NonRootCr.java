@@ -5,7 +5,7 @@ import static org.hvlab.machine.vmx.VmcsFields.*;
 import org.hvlab.machine.vmx.Vmcs;
 
 /**
- * Control-register accesses in VMX non-root operation (SDM Vol.3C 26.1.3 exits, 26.3 changes to
+ * Control-register accesses in VMX non-root operation (SDM Vol.3C 25.1.3 exits, 25.3 changes to
  * instruction behaviour): guest/host masks and read shadows for CR0 and CR4, CR3-load and
  * -store exiting with the CR3-target values, CR8 exiting, CLTS and LMSW.
  */
@@ -19,7 +19,7 @@ final class NonRootCr {
     private static long mask(Vmcs v, int cr) { return v.get(cr == 0 ? CR0_GUEST_HOST_MASK : CR4_GUEST_HOST_MASK); }
     private static long shadow(Vmcs v, int cr) { return v.get(cr == 0 ? CR0_READ_SHADOW : CR4_READ_SHADOW); }
 
-    /** Qualification (SDM Table 28-3): CR number, access type, GPR. */
+    /** Qualification (SDM Table 27-3): CR number, access type, GPR. */
     static long qualification(int cr, int type, int gpr) {
         return cr | (type << 4) | ((long) gpr << 8);
     }

@@ -31,7 +31,7 @@ final class Paging {
         if ((c.cr0 & Cpu.CR0_PG) == 0) {
             long pa = la & 0xFFFFFFFFL;
             int perm = Cpu.P_RS | Cpu.P_WS | Cpu.P_XS | Cpu.P_RU | Cpu.P_WU | Cpu.P_XU;
-            if (ept) { // without paging the linear address is the guest-physical address (SDM Vol.3C 29.3.3)
+            if (ept) { // without paging the linear address is the guest-physical address (SDM Vol.3C 28.2.1)
                 pa = c.ept.translate(pa, kind, la, true);
                 perm = eptPermissions(perm);
             }
@@ -39,7 +39,7 @@ final class Paging {
             return pa;
         }
         boolean eptAd = ept && (c.vmx.eptp & (1 << 6)) != 0;
-        // guest paging-structure accesses are reads, or writes when EPT A/D flags are on (29.3.3.2)
+        // guest paging-structure accesses are reads, or writes when EPT A/D flags are on (28.2.3.2)
         int structAccess = eptAd ? WRITE : READ;
         boolean nxe = (c.efer & Cpu.EFER_NXE) != 0;
         long rsvdXd = nxe ? 0 : XD;
@@ -138,7 +138,7 @@ final class Paging {
             if (i == n - 1 && kind == WRITE) upd |= D;
             if (upd != e) {
                 long addr = usedAddr[i];
-                // setting A/D is a write to the guest paging structure: EPT must allow it (29.3.3.2)
+                // setting A/D is a write to the guest paging structure: EPT must allow it (28.2.3.2)
                 if (ept && !eptAd) c.ept.translate(usedGpa[i], WRITE, la, false);
                 if ((addr & 0x4000_0000_0000_0000L) != 0) c.mem.write32(addr & 0xFFFFFFFFFFFFL, (int) upd);
                 else c.mem.write64(addr, upd);
@@ -218,7 +218,7 @@ final class Paging {
     private long lastGpa;
     private final long[] usedGpa = new long[5];
 
-    /** Restricts combined permissions to what the EPT leaf allows (the TLB caches combined mappings, 29.4.1). */
+    /** Restricts combined permissions to what the EPT leaf allows (the TLB caches combined mappings, 28.3.1). */
     private int eptPermissions(int perm) {
         int e = c.ept.lastPerm;
         if ((e & Ept.R) == 0) perm &= ~(Cpu.P_RS | Cpu.P_RU);

@@ -7,16 +7,16 @@ import org.hvlab.machine.vmx.VmxControls;
  * What a CPU takes at an instruction boundary: the one place that decides it (docs/architecture.md
  * "One pending-event evaluator"). The order is the SDM's priority among events at a boundary
  * (Vol.3A 6.9, Table 6-2: external interventions such as INIT, then NMIs, then maskable
- * interrupts), with the VM exits VMX non-root operation puts among them (Vol.3C 26.7.x,
- * "Event Priority"/"Monitor Trap Flag"/"VMX-Preemption Timer"/"NMI-Window Exiting"/
- * "Interrupt-Window Exiting"): INIT, SIPI, MTF, preemption timer, NMI window, NMI (an exit with
+ * interrupts), with the VM exits VMX non-root operation puts among them (Vol.3C 25.2 "Other
+ * Causes of VM Exits", 25.5 "Features Specific to VMX Non-Root Operation", 26.6 on window exits
+ * after VM entry): INIT, SIPI, MTF, preemption timer, NMI window, NMI (an exit with
  * "NMI exiting"), interrupt window, external interrupt (an exit with "external-interrupt
  * exiting"). {@link #next} is pure; the CPU performs what it returns ({@code Cpu.serviceEvents});
  * whether a halted CPU can run and whether a REP string instruction must stop between
  * iterations are both "is anything pending" ({@code Cpu.runnable}, {@code Cpu.eventDeliverable}).
  */
 enum PendingEvent {
-    /** INIT in VMX non-root operation: VM exit 3, not a reset (SDM Vol.3C 26.2, 27.1). */
+    /** INIT in VMX non-root operation: VM exit 3, not a reset (SDM Vol.3C 25.2, 27.1). */
     INIT_EXIT,
     /** INIT outside VMX root operation: reset to wait-for-SIPI. */
     INIT_RESET,

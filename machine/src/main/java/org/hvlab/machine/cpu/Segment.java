@@ -2,7 +2,7 @@ package org.hvlab.machine.cpu;
 
 /**
  * A segment register with its hidden part. {@code attr} uses the layout of the VMCS
- * access-rights fields (SDM Vol.3C 25.4.1): 3:0 type, 4 S, 6:5 DPL, 7 P, 12 AVL, 13 L,
+ * access-rights fields (SDM Vol.3C 24.4.1): 3:0 type, 4 S, 6:5 DPL, 7 P, 12 AVL, 13 L,
  * 14 D/B, 15 G, 16 unusable.
  */
 public final class Segment {

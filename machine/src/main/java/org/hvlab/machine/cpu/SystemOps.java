@@ -100,7 +100,7 @@ final class SystemOps {
                 c.platform.ioOut(c, port, in.osz, (int) c.reg(Cpu.RAX, in.osz));
             }
             case Op.CPUID -> {
-                if (c.vmx.nonRoot) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.CPUID.code, 0, in.len); return; } // unconditional (SDM 26.1.2)
+                if (c.vmx.nonRoot) { VmExits.exit(c, org.hvlab.machine.vmx.ExitReason.CPUID.code, 0, in.len); return; } // unconditional (SDM 25.1.2)
                 int[] v = Cpuid.query(c, (int) c.r[Cpu.RAX], (int) c.r[Cpu.RCX]);
                 c.setReg(Cpu.RAX, 4, v[0] & 0xFFFFFFFFL);
                 c.setReg(Cpu.RBX, 4, v[1] & 0xFFFFFFFFL);
@@ -241,7 +241,7 @@ final class SystemOps {
         }
     }
 
-    /** RDMSR/WRMSR exit unless "use MSR bitmaps" is set and the bitmap bit is clear (SDM 26.1.3). */
+    /** RDMSR/WRMSR exit unless "use MSR bitmaps" is set and the bitmap bit is clear (SDM 25.1.3). */
     private boolean msrExits(int msr, boolean write) {
         var v = c.vmx.current;
         if ((v.get(PROC_BASED_CONTROLS) & VmxControls.PROC_USE_MSR_BITMAPS) == 0) return true;
@@ -254,7 +254,7 @@ final class SystemOps {
         return (c.mem.read8(base + offset + (bit >>> 3)) & (1 << (bit & 7))) != 0;
     }
 
-    /** I/O exits: "unconditional I/O exiting" or, with "use I/O bitmaps", any set bit of the accessed ports (26.1.3). */
+    /** I/O exits: "unconditional I/O exiting" or, with "use I/O bitmaps", any set bit of the accessed ports (25.1.3). */
     private boolean ioExits(int port, int size) {
         long proc = c.vmx.current.get(PROC_BASED_CONTROLS);
         if ((proc & (1L << 25)) == 0) return (proc & (1L << 24)) != 0;
@@ -266,7 +266,7 @@ final class SystemOps {
         return false;
     }
 
-    /** Exit qualification for I/O instructions (SDM Table 28-5): size-1, direction, string, REP, operand encoding, port. */
+    /** Exit qualification for I/O instructions (SDM Table 27-5): size-1, direction, string, REP, operand encoding, port. */
     private static long ioQualification(Insn in, int port, boolean in_) {
         boolean dx = in.op == Op.IN_DX || in.op == Op.OUT_DX;
         return (in.osz - 1) | (in_ ? 8 : 0) | (dx ? 0 : 64) | ((long) port << 16);
@@ -308,7 +308,7 @@ final class SystemOps {
         }
     }
 
-    /** I/O permission: CPL <= IOPL, else the TSS I/O bitmap (SDM Vol.1 19.5). */
+    /** I/O permission: CPL <= IOPL, else the TSS I/O bitmap (SDM Vol.1 18.5). */
     void checkIo(int port, int size) {
         if (!protectedMode() || (c.cpl <= iopl() && (c.fl.bits & VM) == 0)) return;
         if (c.tr.limit < 0x67) throw CpuFault.gp0();
@@ -652,8 +652,8 @@ final class SystemOps {
                 if ((v >>> 32) != 0) throw CpuFault.gp0();
                 if ((v & Cpu.CR0_PG) != 0 && (v & Cpu.CR0_PE) == 0) throw CpuFault.gp0();
                 if ((v & Cpu.CR0_NW) != 0 && (v & Cpu.CR0_CD) == 0) throw CpuFault.gp0();
-                // in VMX operation CR0 must keep the IA32_VMX_CR0_FIXED bits (SDM Vol.3C 24.8); an
-                // unrestricted guest may clear PE and PG (25.3, 25.6.2)
+                // in VMX operation CR0 must keep the IA32_VMX_CR0_FIXED bits (SDM Vol.3C 23.8); an
+                // unrestricted guest may clear PE and PG (25.3, 24.6.2)
                 boolean unrestricted = c.vmx.nonRoot && (c.vmx.proc2 & VmxControls.PROC2_UNRESTRICTED_GUEST) != 0;
                 long checked = unrestricted ? v | Cpu.CR0_ET | Cpu.CR0_PE | Cpu.CR0_PG : v | Cpu.CR0_ET;
                 if (c.vmx.inVmxOperation && !vmxOps.fixed(checked, org.hvlab.machine.vmx.CpuProfile.IA32_VMX_CR0_FIXED0,
@@ -661,7 +661,7 @@ final class SystemOps {
                 boolean pgOn = (v & Cpu.CR0_PG) != 0 && (c.cr0 & Cpu.CR0_PG) == 0;
                 boolean pgOff = (v & Cpu.CR0_PG) == 0 && (c.cr0 & Cpu.CR0_PG) != 0;
                 if (pgOn && (c.efer & Cpu.EFER_LME) != 0) {
-                    // entering IA-32e mode (SDM Vol.3A 10.8.5)
+                    // entering IA-32e mode (SDM Vol.3A 9.8.5)
                     if ((c.cr4 & Cpu.CR4_PAE) == 0 || c.seg[Segment.CS].longMode()) throw CpuFault.gp0();
                     c.efer |= Cpu.EFER_LMA;
                 }

@@ -7,11 +7,11 @@ import java.util.Map;
 import org.hvlab.machine.mem.Page;
 
 /**
- * The processor's linear and combined mappings, tagged as SDM Vol.3C 29.4.1 tags them: by VPID,
+ * The processor's linear and combined mappings, tagged as SDM Vol.3C 28.3.1 tags them: by VPID,
  * and for combined mappings (EPT in use) also by EP4TA. The CPU works on one set at a time (the
  * arrays {@link Cpu} indexes on every access); VM entry and exit switch sets.
  *
- * <p>Invalidation follows 29.4.3: with "enable VPID" = 0, VM entries and exits invalidate the
+ * <p>Invalidation follows 28.3.3: with "enable VPID" = 0, VM entries and exits invalidate the
  * mappings of VPID 0; with "enable VPID" = 1 they invalidate nothing, so a guest whose
  * hypervisor forgets INVVPID after changing its page tables (or reuses a VPID for another
  * guest) keeps using the stale translations. INVVPID and INVEPT drop what they name; MOV to
@@ -117,7 +117,7 @@ final class TlbContexts {
         }
     }
 
-    /** VM entry/exit with "enable VPID" = 0: linear and combined mappings of VPID 0 (29.4.3.1). */
+    /** VM entry/exit with "enable VPID" = 0: linear and combined mappings of VPID 0 (28.3.3.1). */
     void invalidateVpid0() {
         invalidate(s -> s.vpid == 0);
     }
@@ -127,7 +127,7 @@ final class TlbContexts {
         invalidate(s -> s.vpid == vpid);
     }
 
-    /** INVVPID all-context: every VPID except 0 (SDM Vol.3C 31.3 INVVPID). */
+    /** INVVPID all-context: every VPID except 0 (SDM Vol.3C 30.3 INVVPID). */
     void invalidateAllVpids() {
         invalidate(s -> s.vpid != 0);
     }

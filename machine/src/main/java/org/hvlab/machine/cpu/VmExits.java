@@ -10,7 +10,7 @@ import org.hvlab.machine.vmx.Vmcs;
 
 /**
  * The host side of every VM exit and of failed VM entries (SDM Vol.3C 27.5 loading host state,
- * 27.6 the VM-exit MSR-load list, 28.7 VMX aborts).
+ * 27.6 the VM-exit MSR-load list, 27.7 VMX aborts).
  */
 final class VmExits {
     static final int ABORT_EXIT_MSR_STORE = 1, ABORT_EXIT_MSR_LOAD = 4;
@@ -51,7 +51,7 @@ final class VmExits {
         if (!storeExitMsrs(c, v)) return; // VMX abort: the processor shut down
         loadHostState(c, v);
         if (c.javaHost) c.endQuantum(); // the Java host runs next, not x86 code at host RIP
-        // without VPID, exits invalidate VPID 0's mappings; with VPID, nothing (SDM 29.4.3.1)
+        // without VPID, exits invalidate VPID 0's mappings; with VPID, nothing (SDM 28.3.3.1)
         if (!c.vmx.vpidEnabled) c.tlbs.invalidateVpid0();
         c.tlbs.switchTo(0, -1);
         c.tlbSwitched();
@@ -154,7 +154,7 @@ final class VmExits {
     }
 
 
-    /** The exception bitmap decides; for #PF the error-code mask/match selects the bit or its inverse (SDM Vol.3C 25.6.3). */
+    /** The exception bitmap decides; for #PF the error-code mask/match selects the bit or its inverse (SDM Vol.3C 24.6.3). */
     static boolean exceptionExits(Cpu c, CpuFault f) {
         Vmcs v = c.vmx.current;
         boolean bit = (v.get(EXCEPTION_BITMAP) & (1L << f.vector)) != 0;
@@ -169,13 +169,13 @@ final class VmExits {
     static void exceptionExit(Cpu c, CpuFault f) {
         Vmcs v = c.vmx.current;
         long info = 0x80000000L | (3 << 8) | f.vector | (f.hasError ? 0x800 : 0)
-                | (c.iretUnblockedNmi ? 0x1000 : 0); // bit 12: the faulting IRET had unblocked NMIs (27.2.3)
+                | (c.iretUnblockedNmi ? 0x1000 : 0); // bit 12: the faulting IRET had unblocked NMIs (27.2.2)
         exit(c, ExitReason.EXCEPTION_OR_NMI.code, f.vector == CpuFault.PF ? f.address : 0, 0);
         v.set(EXIT_INTERRUPTION_INFO, info);
         v.set(EXIT_INTERRUPTION_ERROR_CODE, f.error & 0xFFFFFFFFL);
     }
 
-    /** A fault exit (exception or EPT) while delivering another event: IDT-vectoring information and error code (27.2.4). */
+    /** A fault exit (exception or EPT) while delivering another event: IDT-vectoring information and error code (27.2.3). */
     static void exitDuringDelivery(Cpu c, CpuFault f, int vector, int type, boolean hasErr, int err, long length) {
         Vmcs v = c.vmx.current;
         boolean software = type == Interrupts.SW_INTERRUPT || type == Interrupts.SW_EXCEPTION || type == Interrupts.PRIV_SW_EXCEPTION;
@@ -289,7 +289,7 @@ final class VmExits {
         }
     }
 
-    /** VMX abort (SDM 28.7): the indicator goes into the VMCS region, the processor shuts down. */
+    /** VMX abort (SDM 27.7): the indicator goes into the VMCS region, the processor shuts down. */
     static void abort(Cpu c, Vmcs v, int indicator) {
         c.mem.write32(v.address + 4, indicator);
         c.ints.shutdown("VMX abort, indicator " + indicator);

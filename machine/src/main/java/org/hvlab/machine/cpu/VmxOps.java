@@ -19,7 +19,7 @@ import org.hvlab.machine.vmx.VmcsFields;
 import org.hvlab.machine.vmx.VmxState;
 
 /**
- * The VMX instructions in VMX root operation and outside it (SDM Vol.3C 31.3): their #UD/#GP
+ * The VMX instructions in VMX root operation and outside it (SDM Vol.3C 30.3): their #UD/#GP
  * conditions and VMsucceed / VMfailInvalid / VMfailValid(error) results. VMLAUNCH/VMRESUME
  * run the checks that end in VMfail; guest-state checks and the entry itself are not
  * implemented yet and raise #UD.
@@ -41,7 +41,7 @@ final class VmxOps {
             vmxon(in);
             return;
         }
-        // common checks of every other VMX instruction (SDM 31.3 "Operation")
+        // common checks of every other VMX instruction (SDM 30.3 "Operation")
         if (!v.inVmxOperation) throw CpuFault.ud();
         if (v.nonRoot && (c.cr0 & Cpu.CR0_PE) != 0 && (sub == 0x0F78 || sub == 0x0F79) && shadowed(in)) {
             shadowAccess(in);
@@ -145,7 +145,7 @@ final class VmxOps {
         // VMLAUNCH/VMRESUME itself retires (instructions + 1) after this entry; it is not a guest instruction
         c.vmx.mtfMark = c.instructions + (byInstruction ? 1 : 0) + c.deliveries;
         if ((info & 0x80000000L) != 0 && ((info >>> 8) & 7) == 7) {
-            c.vmx.mtfPending = true; // injecting a pending MTF VM exit: it happens before any instruction (26.6.2)
+            c.vmx.mtfPending = true; // injecting a pending MTF VM exit: it happens before any instruction (26.5.2)
         } else if ((info & 0x80000000L) != 0) {
             inject(v, info);
             // "monitor trap flag" with a vectored event injected: MTF exit before the handler's first instruction (25.5.2)
@@ -174,7 +174,7 @@ final class VmxOps {
     }
 
     /**
-     * The TLB set the guest uses (SDM Vol.3C 29.4.3.1): without VPID the guest shares VPID 0
+     * The TLB set the guest uses (SDM Vol.3C 28.3.3.1): without VPID the guest shares VPID 0
      * with the host and the entry invalidates VPID 0's mappings; with VPID it uses its own
      * set, kept across exits and entries until INVVPID/INVEPT.
      */
@@ -185,7 +185,7 @@ final class VmxOps {
         c.tlbSwitched();
     }
 
-    /** 26.6: deliver the injected event now; an NMI sets (virtual-)NMI blocking as a real NMI delivery would. */
+    /** 26.5: deliver the injected event now; an NMI sets (virtual-)NMI blocking as a real NMI delivery would. */
     private void inject(Vmcs v, long info) {
         int vector = (int) info & 0xFF, type = (int) (info >>> 8) & 7;
         if (type == Interrupts.NMI) {
@@ -199,7 +199,7 @@ final class VmxOps {
     }
 
     /**
-     * INVEPT (SDM Vol.3C 31.3): type 1 single-context needs a valid EPTP, type 2 all-context;
+     * INVEPT (SDM Vol.3C 30.3): type 1 single-context needs a valid EPTP, type 2 all-context;
      * unsupported types fail with error 28. Invalidates the guest-physical mappings (Ept) and the
      * combined mappings (TlbContexts) the type names.
      */
@@ -220,7 +220,7 @@ final class VmxOps {
         if (!supported) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
         int width = c.profile.vmxAddresses32() ? 32 : Cpuid.MAXPHYADDR;
         if (type == 1 && !VmEntryChecks.eptpValid(eptp, c.profile, width)) { vmfail(VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND); return; }
-        // guest-physical and combined mappings of the EP4TA, or of all (29.4.3.1)
+        // guest-physical and combined mappings of the EP4TA, or of all (28.3.3.1)
         if (type == 1) {
             c.ept.invalidate(Ept.ep4ta(eptp));
             c.tlbs.invalidateEp4ta(Ept.ep4ta(eptp));
@@ -303,7 +303,7 @@ final class VmxOps {
         vmsucceed();
     }
 
-    /** CR0 and CR4 satisfy IA32_VMX_CR0/CR4_FIXED0/1 (SDM Vol.3C 24.8, Appendix A.7-A.8). */
+    /** CR0 and CR4 satisfy IA32_VMX_CR0/CR4_FIXED0/1 (SDM Vol.3C 23.8, Vol.3D Appendix A.7-A.8). */
     boolean fixedBitsHold() {
         return fixed(c.cr0, CpuProfile.IA32_VMX_CR0_FIXED0, CpuProfile.IA32_VMX_CR0_FIXED1)
                 && fixed(c.cr4, CpuProfile.IA32_VMX_CR4_FIXED0, CpuProfile.IA32_VMX_CR4_FIXED1);
@@ -345,7 +345,7 @@ final class VmxOps {
         vmsucceed();
     }
 
-    /** The field a VMREAD/VMWRITE names, or null if unsupported (SDM 25.11.2). */
+    /** The field a VMREAD/VMWRITE names, or null if unsupported (SDM 24.11.2). */
     VmcsField field(long encoding) {
         if ((encoding >>> 32) != 0) return null;
         int enc = (int) encoding;
@@ -356,7 +356,7 @@ final class VmxOps {
     }
 
     /**
-     * VMCS shadowing (SDM Vol.3C 25.10, 31.3 VMREAD/VMWRITE): in VMX non-root operation with
+     * VMCS shadowing (SDM Vol.3C 24.10, 30.3 VMREAD/VMWRITE): in VMX non-root operation with
      * "VMCS shadowing", a VMREAD/VMWRITE whose field encoding fits in bits 14:0 and whose bit in
      * the VMREAD/VMWRITE bitmap is 0 does not exit; it accesses the shadow VMCS the link pointer
      * names.
@@ -419,7 +419,7 @@ final class VmxOps {
         vmsucceed();
     }
 
-    // ---- results (SDM Vol.3C 31.2)
+    // ---- results (SDM Vol.3C 30.2)
 
     private void setArith(long bits) {
         c.fl.materialize();

@@ -54,7 +54,7 @@ public sealed interface MachineEvent {
         public Kind kind() { return Kind.INIT_RESET; }
     }
 
-    /** VM entry injects an event (SDM Vol.3C 26.6): vector, interruption type, the guest RIP it is delivered at. */
+    /** VM entry injects an event (SDM Vol.3C 26.5): vector, interruption type, the guest RIP it is delivered at. */
     record EventInjected(int cpu, int vector, int type, long rip) implements MachineEvent {
         public Kind kind() { return Kind.EVENT_INJECTED; }
     }

@@ -1,7 +1,7 @@
 package org.hvlab.machine.host;
 
 /**
- * The result of a VMX instruction (SDM Vol.3C 31.2): VMsucceed, VMfailInvalid (no current
+ * The result of a VMX instruction (SDM Vol.3C 30.2): VMsucceed, VMfailInvalid (no current
  * VMCS) or VMfailValid with the VM-instruction error number (docs/vmx-facts.md "Numbers").
  */
 public record VmxResult(int error) {

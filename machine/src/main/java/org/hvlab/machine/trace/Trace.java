@@ -57,7 +57,7 @@ public final class Trace {
         }
     }
 
-    /** Interruption type 2 (SDM Vol.3C 25.8.3). */
+    /** Interruption type 2 (SDM Vol.3C 24.8.3). */
     private static final int NMI_TYPE = 2;
 
     /** The clock now (the machine's step count). */

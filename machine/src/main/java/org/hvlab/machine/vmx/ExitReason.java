@@ -1,7 +1,7 @@
 package org.hvlab.machine.vmx;
 
 /**
- * Basic VM-exit reasons (SDM Vol.3C Appendix C "VMX Basic Exit Reasons"), with the SDM's names.
+ * Basic VM-exit reasons (SDM Vol.3D Appendix C "VMX Basic Exit Reasons"), with the SDM's names.
  * The number is bits 15:0 of the exit-reason field; a failed VM entry sets bit 31 as well
  * ({@link #FAILED_ENTRY}). Traces and reports print a reason as {@code EPT violation (48)}.
  */
@@ -79,7 +79,7 @@ public enum ExitReason {
     BUS_LOCK(74, "bus lock"),
     INSTRUCTION_TIMEOUT(75, "instruction timeout");
 
-    /** Bit 31 of the exit-reason field: VM-entry failure (SDM Vol.3C 27.8). */
+    /** Bit 31 of the exit-reason field: VM-entry failure (SDM Vol.3C 26.7). */
     public static final int FAILED_ENTRY = 0x80000000;
 
     private static final ExitReason[] BY_CODE = new ExitReason[80];

@@ -1,7 +1,7 @@
 package org.hvlab.machine.vmx;
 
 /**
- * VM-instruction error numbers (SDM Vol.3C 31.4 "VM Instruction Error Numbers"), with the SDM's
+ * VM-instruction error numbers (SDM Vol.3C 30.4 "VM Instruction Error Numbers"), with the SDM's
  * descriptions. VMfailValid stores the number in the current VMCS's VM-instruction error field.
  */
 public enum VmInstructionError {

@@ -3,7 +3,7 @@ package org.hvlab.machine.vmx;
 import org.hvlab.machine.mem.PhysicalMemory;
 
 /**
- * A VMCS as the processor holds it while it is active (SDM Vol.3C 25.1, 25.11.1): the field
+ * A VMCS as the processor holds it while it is active (SDM Vol.3C 24.1, 24.11.1): the field
  * values and the launch state. Its region in memory holds the revision identifier (bits 30:0),
  * the shadow-VMCS indicator (bit 31) and the abort indicator; the rest of the region is
  * implementation-specific, and this implementation keeps the launch state at offset 8 and the

@@ -1,7 +1,7 @@
 package org.hvlab.machine.vmx;
 
 /**
- * One VMCS field (SDM Vol.3C 25.11.2 encoding, Appendix B names); {@code name} is its constant
+ * One VMCS field (SDM Vol.3C 24.11.2 encoding, Vol.3D Appendix B names); {@code name} is its constant
  * in {@link VmcsFields} ({@code GUEST_RIP}).
  */
 public record VmcsField(int encoding, String sdmName, String name) {

@@ -6,17 +6,17 @@ import java.util.List;
 
 /**
  * The VMCS field table: every field whose index is within the range IA32_VMX_VMCS_ENUM of the
- * supported profiles reports (SDM Vol.3C Appendix B). Each field is declared once, as a named
+ * supported profiles reports (SDM Vol.3D Appendix B). Each field is declared once, as a named
  * constant with its encoding; the table below gives each constant its SDM name. Code names
  * fields by these constants and looks their width and type up here; no other file writes an
  * encoding in hex (VmcsFieldsTest checks the constants and the table against each other).
  */
 public final class VmcsFields {
-    // 16-bit control fields (SDM Vol.3C Appendix B)
+    // 16-bit control fields (SDM Vol.3D Appendix B)
     public static final int VPID = 0x0000;
     public static final int POSTED_INTERRUPT_NOTIFICATION_VECTOR = 0x0002;
     public static final int EPTP_INDEX = 0x0004;
-    // 16-bit guest-state fields (SDM Vol.3C Appendix B)
+    // 16-bit guest-state fields (SDM Vol.3D Appendix B)
     public static final int GUEST_ES_SELECTOR = 0x0800;
     public static final int GUEST_CS_SELECTOR = 0x0802;
     public static final int GUEST_SS_SELECTOR = 0x0804;
@@ -27,7 +27,7 @@ public final class VmcsFields {
     public static final int GUEST_TR_SELECTOR = 0x080E;
     public static final int GUEST_INTERRUPT_STATUS = 0x0810;
     public static final int PML_INDEX = 0x0812;
-    // 16-bit host-state fields (SDM Vol.3C Appendix B)
+    // 16-bit host-state fields (SDM Vol.3D Appendix B)
     public static final int HOST_ES_SELECTOR = 0x0C00;
     public static final int HOST_CS_SELECTOR = 0x0C02;
     public static final int HOST_SS_SELECTOR = 0x0C04;
@@ -35,7 +35,7 @@ public final class VmcsFields {
     public static final int HOST_FS_SELECTOR = 0x0C08;
     public static final int HOST_GS_SELECTOR = 0x0C0A;
     public static final int HOST_TR_SELECTOR = 0x0C0C;
-    // 64-bit control fields (SDM Vol.3C Appendix B)
+    // 64-bit control fields (SDM Vol.3D Appendix B)
     public static final int IO_BITMAP_A = 0x2000;
     public static final int IO_BITMAP_B = 0x2002;
     public static final int MSR_BITMAP = 0x2004;
@@ -60,9 +60,9 @@ public final class VmcsFields {
     public static final int VIRTUALIZATION_EXCEPTION_INFORMATION_ADDRESS = 0x202A;
     public static final int XSS_EXITING_BITMAP = 0x202C;
     public static final int ENCLS_EXITING_BITMAP = 0x202E;
-    // 64-bit read-only data fields (SDM Vol.3C Appendix B)
+    // 64-bit read-only data fields (SDM Vol.3D Appendix B)
     public static final int GUEST_PHYSICAL_ADDRESS = 0x2400;
-    // 64-bit guest-state fields (SDM Vol.3C Appendix B)
+    // 64-bit guest-state fields (SDM Vol.3D Appendix B)
     public static final int VMCS_LINK_POINTER = 0x2800;
     public static final int GUEST_DEBUGCTL = 0x2802;
     public static final int GUEST_PAT = 0x2804;
@@ -74,11 +74,11 @@ public final class VmcsFields {
     public static final int GUEST_PDPTE3 = 0x2810;
     public static final int GUEST_BNDCFGS = 0x2812;
     public static final int GUEST_RTIT_CTL = 0x2814;
-    // 64-bit host-state fields (SDM Vol.3C Appendix B)
+    // 64-bit host-state fields (SDM Vol.3D Appendix B)
     public static final int HOST_PAT = 0x2C00;
     public static final int HOST_EFER = 0x2C02;
     public static final int HOST_PERF_GLOBAL_CTRL = 0x2C04;
-    // 32-bit control fields (SDM Vol.3C Appendix B)
+    // 32-bit control fields (SDM Vol.3D Appendix B)
     public static final int PIN_BASED_CONTROLS = 0x4000;
     public static final int PROC_BASED_CONTROLS = 0x4002;
     public static final int EXCEPTION_BITMAP = 0x4004;
@@ -97,7 +97,7 @@ public final class VmcsFields {
     public static final int PROC_BASED_CONTROLS2 = 0x401E;
     public static final int PLE_GAP = 0x4020;
     public static final int PLE_WINDOW = 0x4022;
-    // 32-bit read-only data fields (SDM Vol.3C Appendix B)
+    // 32-bit read-only data fields (SDM Vol.3D Appendix B)
     public static final int VM_INSTRUCTION_ERROR = 0x4400;
     public static final int EXIT_REASON = 0x4402;
     public static final int EXIT_INTERRUPTION_INFO = 0x4404;
@@ -106,7 +106,7 @@ public final class VmcsFields {
     public static final int IDT_VECTORING_ERROR_CODE = 0x440A;
     public static final int EXIT_INSTRUCTION_LENGTH = 0x440C;
     public static final int EXIT_INSTRUCTION_INFO = 0x440E;
-    // 32-bit guest-state fields (SDM Vol.3C Appendix B)
+    // 32-bit guest-state fields (SDM Vol.3D Appendix B)
     public static final int GUEST_ES_LIMIT = 0x4800;
     public static final int GUEST_CS_LIMIT = 0x4802;
     public static final int GUEST_SS_LIMIT = 0x4804;
@@ -130,9 +130,9 @@ public final class VmcsFields {
     public static final int GUEST_SMBASE = 0x4828;
     public static final int GUEST_SYSENTER_CS = 0x482A;
     public static final int VMX_PREEMPTION_TIMER_VALUE = 0x482E;
-    // 32-bit host-state fields (SDM Vol.3C Appendix B)
+    // 32-bit host-state fields (SDM Vol.3D Appendix B)
     public static final int HOST_SYSENTER_CS = 0x4C00;
-    // natural-width control fields (SDM Vol.3C Appendix B)
+    // natural-width control fields (SDM Vol.3D Appendix B)
     public static final int CR0_GUEST_HOST_MASK = 0x6000;
     public static final int CR4_GUEST_HOST_MASK = 0x6002;
     public static final int CR0_READ_SHADOW = 0x6004;
@@ -141,14 +141,14 @@ public final class VmcsFields {
     public static final int CR3_TARGET_VALUE_1 = 0x600A;
     public static final int CR3_TARGET_VALUE_2 = 0x600C;
     public static final int CR3_TARGET_VALUE_3 = 0x600E;
-    // natural-width read-only data fields (SDM Vol.3C Appendix B)
+    // natural-width read-only data fields (SDM Vol.3D Appendix B)
     public static final int EXIT_QUALIFICATION = 0x6400;
     public static final int IO_RCX = 0x6402;
     public static final int IO_RSI = 0x6404;
     public static final int IO_RDI = 0x6406;
     public static final int IO_RIP = 0x6408;
     public static final int GUEST_LINEAR_ADDRESS = 0x640A;
-    // natural-width guest-state fields (SDM Vol.3C Appendix B)
+    // natural-width guest-state fields (SDM Vol.3D Appendix B)
     public static final int GUEST_CR0 = 0x6800;
     public static final int GUEST_CR3 = 0x6802;
     public static final int GUEST_CR4 = 0x6804;
@@ -169,7 +169,7 @@ public final class VmcsFields {
     public static final int GUEST_PENDING_DEBUG_EXCEPTIONS = 0x6822;
     public static final int GUEST_SYSENTER_ESP = 0x6824;
     public static final int GUEST_SYSENTER_EIP = 0x6826;
-    // natural-width host-state fields (SDM Vol.3C Appendix B)
+    // natural-width host-state fields (SDM Vol.3D Appendix B)
     public static final int HOST_CR0 = 0x6C00;
     public static final int HOST_CR3 = 0x6C02;
     public static final int HOST_CR4 = 0x6C04;

@@ -1,9 +1,9 @@
 package org.hvlab.machine.vmx;
 
 /**
- * The VM-execution, VM-exit and VM-entry control bits by their SDM names (Vol.3C 25.6.1 pin-based,
- * 25.6.2 processor-based primary and secondary, 25.7.1 VM-exit, 25.8.1 VM-entry controls), and
- * the guest interruptibility-state bits (25.4.2). One declaration each; the machine, XMHF and the
+ * The VM-execution, VM-exit and VM-entry control bits by their SDM names (Vol.3C 24.6.1 pin-based,
+ * 24.6.2 processor-based primary and secondary, 24.7.1 VM-exit, 24.8.1 VM-entry controls), and
+ * the guest interruptibility-state bits (24.4.2). One declaration each; the machine, XMHF and the
  * tests name bits from here.
  */
 public final class VmxControls {
@@ -41,10 +41,10 @@ public final class VmxControls {
             ENTRY_DEACTIVATE_DUAL_MONITOR = 1L << 11, ENTRY_LOAD_PERF_GLOBAL_CTRL = 1L << 13, ENTRY_LOAD_PAT = 1L << 14,
             ENTRY_LOAD_EFER = 1L << 15;
 
-    // guest interruptibility state (GUEST_INTERRUPTIBILITY, SDM Vol.3C 25.4.2 Table 25-3)
+    // guest interruptibility state (GUEST_INTERRUPTIBILITY, SDM Vol.3C 24.4.2 Table 24-3)
     public static final long BLOCKING_BY_STI = 1L << 0, BLOCKING_BY_MOV_SS = 1L << 1, BLOCKING_BY_SMI = 1L << 2,
             BLOCKING_BY_NMI = 1L << 3, ENCLAVE_INTERRUPTION = 1L << 4;
 
-    /** Valid bit (31) of the interruption-information fields (VM-entry, VM-exit, IDT-vectoring; SDM Vol.3C 25.8.3, 25.9.2). */
+    /** Valid bit (31) of the interruption-information fields (VM-entry, VM-exit, IDT-vectoring; SDM Vol.3C 24.8.3, 24.9.2). */
     public static final long INTERRUPTION_INFO_VALID = 1L << 31;
 }

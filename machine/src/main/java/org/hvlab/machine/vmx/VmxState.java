@@ -7,7 +7,7 @@ import java.util.Map;
 import org.hvlab.machine.mem.PhysicalMemory;
 
 /**
- * A processor's VMX operation state (SDM Vol.3C 24.1, 25.11.3): whether it is in VMX operation
+ * A processor's VMX operation state (SDM Vol.3C 24.1, 24.11.3): whether it is in VMX operation
  * (root or non-root), the VMXON pointer, the current VMCS, and the VMCSs active on it (their
  * data cached on the processor until VMCLEAR writes it back).
  */
@@ -25,7 +25,7 @@ public final class VmxState {
     // Execution controls of the current guest, cached at VM entry: the VMCS cannot change while
     // the guest runs (VMREAD/VMWRITE in VMX non-root operation exit or reach only a shadow VMCS).
     public long pin, proc, proc2;
-    /** "enable EPT" and the EPTP; "enable VPID" and the VPID (SDM 25.6.11, 25.6.12). */
+    /** "enable EPT" and the EPTP; "enable VPID" and the VPID (SDM 24.6.11, 24.6.12). */
     public boolean ept, vpidEnabled;
     public long eptp;
     public int vpid;
@@ -69,7 +69,7 @@ public final class VmxState {
     }
 
     /**
-     * The VMCS a link pointer names (a shadow VMCS, SDM 25.10): its cached copy if it is active
+     * The VMCS a link pointer names (a shadow VMCS, SDM 24.10): its cached copy if it is active
      * on this processor, else read from memory and made active, as VMPTRLD would.
      */
     public Vmcs linked(PhysicalMemory mem, long address) {
@@ -85,7 +85,7 @@ public final class VmxState {
         if (current != null && current.address == address) current = null;
     }
 
-    /** VMXOFF: leave VMX operation (active VMCSs stay cached, as the SDM allows: 31.3 VMXOFF). */
+    /** VMXOFF: leave VMX operation (active VMCSs stay cached, as the SDM allows: 30.3 VMXOFF). */
     public void leave() {
         inVmxOperation = false;
         nonRoot = false;
@@ -93,7 +93,7 @@ public final class VmxState {
         current = null;
     }
 
-    /** INIT signals are blocked while the processor is in VMX root operation (SDM Vol.3C 24.8). */
+    /** INIT signals are blocked while the processor is in VMX root operation (SDM Vol.3C 23.8). */
     public boolean blocksInit() {
         return inVmxOperation && !nonRoot;
     }

@@ -12,7 +12,7 @@ import org.hvlab.machine.cpu.CpuFault;
 import org.hvlab.machine.sched.RoundRobin;
 import org.junit.jupiter.api.Test;
 
-/** xAPIC MMIO and x2APIC MSRs, IPI shorthands and destinations, priorities and EOI (SDM Vol.3A chapter 11). */
+/** xAPIC MMIO and x2APIC MSRs, IPI shorthands and destinations, priorities and EOI (SDM Vol.3A chapter 10). */
 class LocalApicTest {
     final Machine m = new Machine(new MachineConfig(4, 64L << 20, 1000, new RoundRobin(10)), null);
 

@@ -65,7 +65,7 @@ class CpuCornerCasesTest {
         assertEquals(CpuFault.GP, v, "IRETQ with NT=1 in IA-32e mode must #GP(0)");
     }
 
-    /** Lowest-priority delivery goes to exactly one processor of the destination set (SDM Vol.3A 11.6.2.4). */
+    /** Lowest-priority delivery goes to exactly one processor of the destination set (SDM Vol.3A 10.6.2.4). */
     @Test
     void lowestPriorityIpiReachesOneCpu() {
         Machine m = new Machine(new MachineConfig(2, 128L << 20, 1000, new RoundRobin(1000)), null);
@@ -107,7 +107,7 @@ class CpuCornerCasesTest {
         assertEquals(0x601010, c.r[Cpu.RSP], "ESP after #PF in PUSHA");
     }
 
-    /** An INIT held while in VMX root operation is taken once VMXOFF leaves it (SDM Vol.3C 24.8 / 26.x). */
+    /** An INIT held while in VMX root operation is taken once VMXOFF leaves it (SDM Vol.3C 23.8 / 25.2). */
     @Test
     void initHeldInVmxRootIsTakenAfterVmxoff() {
         TestCpu t = new TestCpu();

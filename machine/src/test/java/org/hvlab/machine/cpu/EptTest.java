@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * EPT (SDM Vol.3C 29.3), the tagged TLBs of VPID and EPT (29.4) and the exits they cause:
- * violations with their qualification (28.2.1 Table 28-7), misconfigurations, accessed and
+ * EPT (SDM Vol.3C 28.2), the tagged TLBs of VPID and EPT (28.3) and the exits they cause:
+ * violations with their qualification (27.2.1 Table 27-7), misconfigurations, accessed and
  * dirty flags, stale translations without INVEPT/INVVPID.
  */
 class EptTest {
@@ -180,7 +180,7 @@ class EptTest {
         assertEquals(10, run("vmlaunch"));
         assertEquals(0xAAAA, c.r[Cpu.RAX]);
         // remap without INVEPT: the guest-physical mapping survives the entry (VPID is off,
-        // so the entry drops linear/combined mappings, but not guest-physical ones, 29.4.3.1)
+        // so the entry drops linear/combined mappings, but not guest-physical ones, 28.3.3.1)
         m.write64(pte(PAGE), OTHER | WB | RWX);
         v.set(GUEST_RIP, GUEST);
         assertEquals(10, run("vmresume"));

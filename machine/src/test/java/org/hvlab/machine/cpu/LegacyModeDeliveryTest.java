@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** Event delivery through the real-mode IVT and 32-bit protected-mode IDT gates (SDM Vol.3A 6.12, 20.1.4). */
+/** Event delivery through the real-mode IVT and 32-bit protected-mode IDT gates (SDM Vol.3A 6.12, Vol.3B 20.1.4). */
 class LegacyModeDeliveryTest {
     @Test
     void realModeIntUsesTheIvtAndIretReturns() {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The isolation watch (issue 6 isolation oracle): a guest access to a watched page through any
  * EPT but its owner's is a breach, also when the access goes through a TLB entry a missing
- * INVEPT left behind (SDM Vol.3C 29.4.3.1: stale combined mappings may be used).
+ * INVEPT left behind (SDM Vol.3C 28.3.3.1: stale combined mappings may be used).
  */
 class MemoryWatchTest {
     final EptTest ept = new EptTest();

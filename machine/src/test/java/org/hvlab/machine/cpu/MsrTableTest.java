@@ -105,7 +105,7 @@ class MsrTableTest {
     void tscWritesMoveTscAdjustButTscAdjustWritesAreDropped() {
         c.instructions = 1000;
         c.msrs.write(Msrs.IA32_TSC, 5000);
-        assertEquals(4000, c.msrs.read(Msrs.IA32_TSC_ADJUST), "SDM 18.17.3: TSC_ADJUST += new - old TSC");
+        assertEquals(4000, c.msrs.read(Msrs.IA32_TSC_ADJUST), "SDM 17.15.3: TSC_ADJUST += new - old TSC");
         c.instructions += 7;
         assertEquals(5007, c.msrs.read(Msrs.IA32_TSC), "and the TSC keeps counting");
         c.msrs.write(Msrs.IA32_TSC_ADJUST, 0);

@@ -13,7 +13,7 @@ import org.hvlab.machine.vmx.VmEntryChecks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** "Unrestricted guest" (SDM Vol.3C 25.6.2, 26.3.1.1): a real-mode guest with CR0.PE = PG = 0 under EPT. */
+/** "Unrestricted guest" (SDM Vol.3C 24.6.2, 26.3.1.1): a real-mode guest with CR0.PE = PG = 0 under EPT. */
 class UnrestrictedGuestTest {
     static final long EPT_PML4 = 0x680000, EPT_PDPT = 0x681000, CODE16 = 0x52000;
     VmxTestBed bed;

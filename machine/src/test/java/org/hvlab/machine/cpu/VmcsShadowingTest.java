@@ -14,7 +14,7 @@ import org.hvlab.machine.vmx.VmEntryChecks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** VMCS shadowing (SDM Vol.3C 25.10, 31.3 VMREAD/VMWRITE in VMX non-root operation) and the PDPTE entry check (26.3.1.6). */
+/** VMCS shadowing (SDM Vol.3C 24.10, 30.3 VMREAD/VMWRITE in VMX non-root operation) and the PDPTE entry check (26.3.1.6). */
 class VmcsShadowingTest {
     static final long GUEST = 0x520000, SHADOW = 0x602000, READ_BITMAP = 0x603000, WRITE_BITMAP = 0x604000;
     VmxTestBed bed;

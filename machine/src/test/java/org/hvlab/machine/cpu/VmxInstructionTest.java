@@ -10,7 +10,7 @@ import org.hvlab.machine.vmx.CpuProfile;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMCALL: faults and VM-instruction results (SDM Vol.3C 31). */
+/** VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMCALL: faults and VM-instruction results (SDM Vol.3C 30). */
 class VmxInstructionTest {
     static final long VMXON = 0x600000, VMCS_A = 0x601000, VMCS_B = 0x602000, PTR = 0x610000;
     static final long CF = 1, ZF = 0x40, ARITH = 0x8D5;

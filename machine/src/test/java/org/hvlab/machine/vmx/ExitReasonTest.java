@@ -7,7 +7,7 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Exit reasons by SDM name (Vol.3C Appendix C); traces and reports print them as "name (number)". */
+/** Exit reasons by SDM name (Vol.3D Appendix C); traces and reports print them as "name (number)". */
 class ExitReasonTest {
     @Test
     void numbersAreTheSdmsAndUnique() {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The VMCS field table's encodings agree with their names (SDM Vol.3C 25.11.2, Appendix B), and profiles reject bad data. */
+/** The VMCS field table's encodings agree with their names (SDM Vol.3C 24.11.2, Vol.3D Appendix B), and profiles reject bad data. */
 class VmcsFieldsTest {
     @Test
     void encodingBitsMatchTheGroupsAndWidths() {

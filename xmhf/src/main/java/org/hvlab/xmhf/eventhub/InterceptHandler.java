@@ -85,7 +85,7 @@ public final class InterceptHandler {
     }
 
     /**
-     * An exit during event delivery (IDT-vectoring information valid, SDM Vol.3C 27.2.4) lost
+     * An exit during event delivery (IDT-vectoring information valid, SDM Vol.3C 27.2.3) lost
      * the event; it is injected again with its error code and instruction length.
      */
     private void reinjectInterruptedEvent(Vcpu v) {
@@ -131,7 +131,7 @@ public final class InterceptHandler {
 
     private static void skip(Vcpu v) {
         v.vmcs.write(GUEST_RIP, v.vmcs.read(GUEST_RIP) + v.vmcs.read(EXIT_INSTRUCTION_LENGTH));
-        // the skipped instruction ends any STI/MOV-SS blocking it was under (SDM Vol.3C 25.4.1)
+        // the skipped instruction ends any STI/MOV-SS blocking it was under (SDM Vol.3C 24.4.2)
         v.vmcs.write(GUEST_INTERRUPTIBILITY, v.vmcs.read(GUEST_INTERRUPTIBILITY) & ~3L);
     }
 
@@ -163,7 +163,7 @@ public final class InterceptHandler {
         sb.append(String.format("\tCS:RIP =0x%04x:0x%016x\n", v.vmcs.read(GUEST_CS_SELECTOR), v.vmcs.read(GUEST_RIP)));
         sb.append(String.format("\tIDTR base:limit=0x%016x:0x%04x\n", v.vmcs.read(GUEST_IDTR_BASE), v.vmcs.read(GUEST_IDTR_LIMIT)));
         sb.append(String.format("\tGDTR base:limit=0x%016x:0x%04x\n", v.vmcs.read(GUEST_GDTR_BASE), v.vmcs.read(GUEST_GDTR_LIMIT)));
-        // the exception interrupted the delivery of another event (SDM Vol.3C 27.2.4): XMHF
+        // the exception interrupted the delivery of another event (SDM Vol.3C 27.2.3): XMHF
         // cannot deliver both and says which one it could not
         long idt = v.vmcs.read(IDT_VECTORING_INFO);
         String nested = (idt & 0x80000000L) != 0 ? String.format("%sHALT; Nested events unhandled 0x%08x\n", v.prefix(), idt) : "";
@@ -193,7 +193,7 @@ public final class InterceptHandler {
     /**
      * MOV to CR0/CR4 that changed a bit XMHF owns (CR0.NE, CR4.VMXE): the guest gets its value
      * in the read shadow; the real register keeps the owned bits. A CR0.PG change is done here
-     * with its side effects on EFER.LMA and the IA-32e mode guest control (SDM Vol.3A 10.8.5).
+     * with its side effects on EFER.LMA and the IA-32e mode guest control (SDM Vol.3A 9.8.5).
      */
     private void crAccess(Vcpu v) {
         long q = v.vmcs.read(EXIT_QUALIFICATION);
@@ -236,7 +236,7 @@ public final class InterceptHandler {
     /** CR4 bits a guest may set under XMHF: what the CPU supports (SystemOps.CR4_SUPPORTED), without VMXE. */
     private static final long GUEST_CR4_BITS = Cpu.CR4_TSD | Cpu.CR4_PSE | Cpu.CR4_PAE | Cpu.CR4_PGE | Cpu.CR4_PCE;
 
-    /** The MOV-to-CR0 #GP conditions the emulation must keep (SDM Vol.2 MOV CR, Vol.3A 10.8.5). */
+    /** The MOV-to-CR0 #GP conditions the emulation must keep (SDM Vol.2 MOV CR, Vol.3A 9.8.5). */
     private boolean cr0Allowed(Vcpu v, long value) {
         if ((value >>> 32) != 0) return false;
         if ((value & Cpu.CR0_PG) != 0 && (value & Cpu.CR0_PE) == 0) return false;
@@ -245,11 +245,11 @@ public final class InterceptHandler {
                 && (v.vmcs.read(ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) != 0;
         if ((value & Cpu.CR0_PG) == 0 && cs64) return false; // paging off from 64-bit code
         boolean pgOn = (value & Cpu.CR0_PG) != 0 && (v.vmcs.read(GUEST_CR0) & Cpu.CR0_PG) == 0;
-        // entering IA-32e mode needs PAE (SDM Vol.3A 10.8.5)
+        // entering IA-32e mode needs PAE (SDM Vol.3A 9.8.5)
         return !(pgOn && (guestEfer(v) & Cpu.EFER_LME) != 0 && (v.vmcs.read(CR4_READ_SHADOW) & Cpu.CR4_PAE) == 0);
     }
 
-    /** An emulated paging change: the guest's VPID-tagged translations go (INVVPID single-context, SDM 29.4.3.3). */
+    /** An emulated paging change: the guest's VPID-tagged translations go (INVVPID single-context, SDM 28.3.3.3). */
     private static void flushGuestTlb(Vcpu v) {
         v.cpu.invvpid(1, (int) v.cpu.vmread(VPID), 0);
     }

@@ -34,7 +34,7 @@ public final class Ept01 {
         if (gibs > 64) throw new IllegalArgumentException("EPT01 covers at most 64 GiB");
     }
 
-    /** The EPTP of CPU {@code cpu}: write-back, 4-level walk (SDM Vol.3C 25.6.11). */
+    /** The EPTP of CPU {@code cpu}: write-back, 4-level walk (SDM Vol.3C 24.6.11). */
     public long eptp(int cpu) {
         return mem.eptPml4(cpu) | 6 | (3 << 3);
     }
@@ -119,7 +119,7 @@ public final class Ept01 {
     }
 
     /**
-     * Sets each 2 MiB range of guest RAM to its MTRR memory type (SDM Vol.3C 29.3.7: EPT gives
+     * Sets each 2 MiB range of guest RAM to its MTRR memory type (SDM Vol.3C 28.2.6: EPT gives
      * the memory type, ignoring the guest's MTRRs). Writes only entries that change; the caller
      * holds the EPT lock and makes every CPU execute INVEPT before it runs its guest again.
      */

@@ -38,7 +38,7 @@ public final class VmcsSetup {
         this.options = options;
     }
 
-    /** CR4.VMXE, IA32_FEATURE_CONTROL, VMXON, VMCLEAR, VMPTRLD (SDM Vol.3C 24.7, 24.8). */
+    /** CR4.VMXE, IA32_FEATURE_CONTROL, VMXON, VMCLEAR, VMPTRLD (SDM Vol.3C 23.7, 23.8). */
     public void enterVmx(Vcpu v) {
         HostCpu c = v.cpu;
         int cpu = c.index();
@@ -83,7 +83,7 @@ public final class VmcsSetup {
         w(c, CR0_GUEST_HOST_MASK, CR0_OWNED);
         w(c, CR4_GUEST_HOST_MASK, CR4_OWNED);
         // MSR bitmap: MTRRs (virtualized) and x2APIC ICR writes (INIT/SIPI interception) exit;
-        // everything else runs on the hardware (SDM 25.6.9). IA32_APIC_BASE is the guest's: a
+        // everything else runs on the hardware (SDM 24.6.9). IA32_APIC_BASE is the guest's: a
         // guest that moves its xAPIC page (the MSR scan does, and moves it back) keeps working,
         // but INIT/SIPI sent through a moved page are not intercepted (XMHF watches 0xFEE00000). The bitmap's address must be
         // in the VMCS: with "use MSR bitmaps" and address 0 the CPU reads guest page 0 instead.

@@ -195,7 +195,7 @@ public final class SmpGuest {
 
     /**
      * Blocks guest NMIs (TrustVisor, entering a PAL): the guest runs virtual-NMI blocked (SDM
-     * Vol.3C 25.4.1: no NMI-window exit while it is set), so pending NMIs wait for the unblock;
+     * Vol.3C 25.2: no NMI-window exit while it is set), so pending NMIs wait for the unblock;
      * an NMI already queued for injection goes back to pending. Only inside an intercept
      * handler: it edits the VMCS copy, which the handler's put writes. Historical switches: the
      * hardware VMCS instead (bug 087: the put overwrites it, the block is lost); seed 001's XMHF
@@ -316,7 +316,7 @@ public final class SmpGuest {
         quiesceCounter.incrementAndGet(c);
         quiesceCounterLock.unlock(c);
         c.spinUntil(() -> resumeSignal.peek() == 1, "the resume signal (quiesced)");
-        // EPT changed while this CPU was stopped: drop its cached translations (SDM Vol.3C 29.4.3.1)
+        // EPT changed while this CPU was stopped: drop its cached translations (SDM Vol.3C 28.3.3.1)
         // (EPT01's pointer, not the VMCS's: a CPU running a PAL has TrustVisor's EPT there)
         if (eptChanged.get(c) == 1 && v.vmxOn) c.invept(1, v.eptp01);
         quiesceCounterLock.lock(c);

@@ -10,7 +10,7 @@ import org.hvlab.xmhf.runtime.HypervisorMemory;
  * The page tables TrustVisor builds for a PAL, in the hypapp's pool of XMHF memory: 4-level
  * guest page tables that map only the PAL's sections at their guest-virtual addresses (so the
  * OS's IDT, GDT and everything else are absent while the PAL runs, SDM Vol.3A 4.5), and an EPT
- * that maps only the PAL's pages and those page tables (SDM Vol.3C 29.3.2). Code is
+ * that maps only the PAL's pages and those page tables (SDM Vol.3C 28.2.2). Code is
  * read+execute in EPT, everything else read+write.
  */
 final class PalTables {

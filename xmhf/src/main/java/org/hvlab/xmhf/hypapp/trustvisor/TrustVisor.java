@@ -410,7 +410,7 @@ public final class TrustVisor implements Hypapp {
         x.smpGuest().nmiBlock(v);
         entries++;
         x.smpGuest().endQuiesce(v);
-        // new CR3 and EPT under the same VPID: nothing the OS cached may serve the PAL (SDM Vol.3C 29.4.3)
+        // new CR3 and EPT under the same VPID: nothing the OS cached may serve the PAL (SDM Vol.3C 28.3.3)
         c.invept(1, pal.eptp);
         c.invvpid(1, (int) c.vmread(VPID), 0);
         c.traceSpan("PAL " + pal.id, true);
