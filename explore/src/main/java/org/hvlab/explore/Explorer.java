@@ -66,10 +66,13 @@ public final class Explorer {
                         Verdict v = o.verdict();
                         synchronized (verdicts) {
                             verdicts.merge(v.kind(), 1L, Long::sum);
-                            if (v.failed() && !failures.containsKey(v.signature())) {
-                                failures.put(v.signature(), new Failure(v.signature(), v.kind(), seed, v.message(), save(st.recordDir(), s, o)));
+                            Failure known = v.failed() ? failures.get(v.signature()) : null;
+                            if (v.failed() && (known == null || seed < known.seed())) {
+                                // whichever worker finishes first, the lowest failing seed of a signature is the one kept
+                                long runs = known == null ? 1 : known.runs() + 1;
+                                failures.put(v.signature(), new Failure(v.signature(), v.kind(), seed, v.message(), save(st.recordDir(), s, o), runs));
                             } else if (v.failed()) {
-                                failures.computeIfPresent(v.signature(), (k, f) -> f.plusRuns(1));
+                                failures.put(v.signature(), known.plusRuns(1));
                             }
                         }
                         if (v.failed() && !st.keepGoing()) stop.set(true);
@@ -103,7 +106,22 @@ public final class Explorer {
         synchronized (verdicts) {
             v = new TreeMap<>(verdicts);
         }
-        return new Summary(done.get(), (System.nanoTime() - start) / 1e9, v, List.copyOf(failures.values()));
+        List<Failure> found = new ArrayList<>(failures.values());
+        found.sort(java.util.Comparator.comparingLong(Failure::seed));
+        if (!st.keepGoing() && found.size() > 1) {
+            // stopping at the first failure: every seed below a failing one was run (seeds are taken in
+            // order and runs in progress finish), so the lowest failing seed does not depend on timing;
+            // failures that other workers found at higher seeds do, and are not reported
+            for (Failure f : found.subList(1, found.size())) {
+                try {
+                    if (f.record() != null && !f.record().equals(found.get(0).record())) Files.deleteIfExists(f.record());
+                } catch (IOException e) {
+                    throw new ScenarioException("cannot remove run record " + f.record() + ": " + e.getMessage());
+                }
+            }
+            found = List.of(found.get(0));
+        }
+        return new Summary(done.get(), (System.nanoTime() - start) / 1e9, v, List.copyOf(found));
     }
 
     private static String line(Scenario s, Settings st, long done, long start, Map<String, Long> verdicts) {

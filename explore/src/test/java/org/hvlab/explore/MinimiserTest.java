@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MinimiserTest {
     /** Every shipped buggy scenario (issue 5 "Verification": minimising keeps the signature and shrinks the record). */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"seed000-direct-nmi, 12", "bug018-endquiesce-order, 12", "bug018-no-iret, 12", "bug024-printf-lock, 12",
+    @CsvSource({"seed000-direct-nmi, 12", "bug018-endquiesce-order, 40", "bug018-no-iret, 12", "bug024-printf-lock, 12",
             "bug113-reentrant-nmi-enable, 12", "bug022-ept-gpa-32bit, 12",
             // a plan of 100 NMIs to bisect before the choices get their turn
             "seed001-inject-at-arrival, 40", "bug087-hypapp-nmi-block, 40",
