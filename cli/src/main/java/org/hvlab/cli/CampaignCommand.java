@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code hvlab campaign}: a scenario over a seed range, split into tasks (issue 5 "Campaigns"). */
-@Command(name = "campaign", description = {
+@Command(name = "campaign", mixinStandardHelpOptions = true, description = {
         "Split a scenario's seed range into tasks and run them on the local executor, or write them as files",
         "for a cluster engine (--write-tasks DIR) and run one such file (--run-task FILE).",
         "Exit status: 0 no failure, 1 a failure was found, 2 bad input."})

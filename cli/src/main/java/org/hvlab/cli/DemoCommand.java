@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  * failing run, writes its report and says where, then runs the fixed variant over the same
  * seeds and shows it pass.
  */
-@Command(name = "demo", description = {
+@Command(name = "demo", mixinStandardHelpOptions = true, description = {
         "Find a historical XMHF bug by exploration, minimise it, write its report, and show the fixed design pass.",
         "Exit status: 0 when the bug was found and the fixed variant passed, 1 otherwise."})
 final class DemoCommand implements Callable<Integer> {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code hvlab explore SCENARIO}: issue 5 "hvlab explore". */
-@Command(name = "explore", description = {
+@Command(name = "explore", mixinStandardHelpOptions = true, description = {
         "Run a scenario over many seeds, judge each run with its oracles, keep one run record per distinct failure.",
         "Exit status: 0 no failure within the budget, " + ExploreCommand.FOUND + " a failure was found, 2 bad input."})
 final class ExploreCommand implements Callable<Integer> {

@@ -3,7 +3,7 @@ package org.hvlab.cli;
 import picocli.CommandLine.Command;
 
 /** Lists the guests bundled with hvlab. */
-@Command(name = "guests", description = "List the guest images bundled with hvlab (usable as --image NAME).")
+@Command(name = "guests", mixinStandardHelpOptions = true, description = "List the guest images bundled with hvlab (usable as --image NAME).")
 final class GuestsCommand implements Runnable {
     @Override
     public void run() {

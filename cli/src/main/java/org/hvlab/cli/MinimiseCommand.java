@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code hvlab minimise RECORD}: shrink a failing run record while its signature holds. */
-@Command(name = "minimise", aliases = "minimize", description = {
+@Command(name = "minimise", mixinStandardHelpOptions = true, aliases = "minimize", description = {
         "Shrink a run record's injection plan and scheduling choices while it still fails with the same signature.",
         "Writes RECORD-min.yaml (or --out) and reports the sizes before and after. Exit status: 0, or 2 for bad input."})
 final class MinimiseCommand implements Callable<Integer> {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code hvlab replay RECORD}: runs a run record again and checks it reaches the same verdict and output. */
-@Command(name = "replay", description = {
+@Command(name = "replay", mixinStandardHelpOptions = true, description = {
         "Replay a run record: the same scenario, seed, injections and scheduling choices.",
         "Prints the serial output, then the verdict. Exit status: 0 the replay matched the record,",
         "1 it did not (a determinism bug), 2 bad input."})

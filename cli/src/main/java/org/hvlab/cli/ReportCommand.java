@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code hvlab report RECORD}: replays a record with the timeline on and writes the trace JSON and HTML page. */
-@Command(name = "report", description = {
+@Command(name = "report", mixinStandardHelpOptions = true, description = {
         "Replay a run record recording its timeline, and write RECORD.trace.json (Perfetto / chrome://tracing)",
         "and RECORD.html (verdict, per-CPU timeline, last events, deadlock stacks, serial output).",
         "Exit status: 0, 1 if the replay did not match the record, 2 for bad input."})

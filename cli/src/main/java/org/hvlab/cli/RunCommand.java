@@ -27,7 +27,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hvlab run}: docs/boot-protocol.md "Running an image". */
-@Command(name = "run", description = {
+@Command(name = "run", mixinStandardHelpOptions = true, description = {
         "Run a boot-protocol guest image. Standard output carries exactly the bytes the guest writes to COM1.",
         "Exit status: the guest's debug-exit status; otherwise 100 step limit, 101 triple fault/shutdown,",
         "102 deadlock, 103 hypervisor halt, 104 simulator error; 2 for bad input."})
