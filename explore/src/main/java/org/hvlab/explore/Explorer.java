@@ -70,7 +70,8 @@ public final class Explorer {
                             if (v.failed() && (known == null || seed < known.seed())) {
                                 // whichever worker finishes first, the lowest failing seed of a signature is the one kept
                                 long runs = known == null ? 1 : known.runs() + 1;
-                                failures.put(v.signature(), new Failure(v.signature(), v.kind(), seed, v.message(), save(st.recordDir(), s, o), runs));
+                                Path record = save(st.recordDir(), s, o, known == null ? null : known.record());
+                                failures.put(v.signature(), new Failure(v.signature(), v.kind(), seed, v.message(), record, runs));
                             } else if (v.failed()) {
                                 failures.put(v.signature(), known.plusRuns(1));
                             }
@@ -133,12 +134,38 @@ public final class Explorer {
         return sb.toString();
     }
 
-    private static Path save(Path dir, Scenario s, ScenarioRun.Result o) throws IOException {
+    /**
+     * Writes the run's record into {@code dir}: over {@code mine} when this exploration already
+     * wrote one for the signature (a lower seed replaces it), else under a new name, claimed
+     * atomically, so records of earlier or concurrent explorations are never overwritten.
+     */
+    private static Path save(Path dir, Scenario s, ScenarioRun.Result o, Path mine) throws IOException {
         if (dir == null) return null;
         Files.createDirectories(dir);
-        String id = Integer.toHexString(o.verdict().signature().hashCode() & 0x7FFFFFFF);
-        Path p = dir.resolve(s.name() + "-" + o.verdict().kind() + "-" + id + ".yaml");
+        Path p = mine;
+        if (p == null) {
+            String id = Integer.toHexString(o.verdict().signature().hashCode() & 0x7FFFFFFF);
+            String base = fileNamePart(s.name()) + "-" + fileNamePart(o.verdict().kind()) + "-" + id;
+            for (int n = 1; p == null; n++) {
+                Path candidate = dir.resolve(base + (n == 1 ? "" : "-" + n) + ".yaml");
+                try {
+                    p = Files.createFile(candidate);
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    // taken by an earlier run or another exploration: try the next name
+                }
+            }
+        }
         RunRecord.of(o).write(p);
         return p;
+    }
+
+    /** A scenario name as part of a file name: letters, digits, '.', '_' and '-' only, never a path ("../x" stays in the folder). */
+    static String fileNamePart(String name) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < name.length() && sb.length() < 100; i++) {
+            char ch = name.charAt(i);
+            sb.append(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '.' && i > 0 ? ch : '_');
+        }
+        return sb.isEmpty() ? "scenario" : sb.toString();
     }
 }

@@ -86,7 +86,26 @@ public record RunRecord(int version, String scenarioPath, String scenarioSource,
         d.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         d.setDefaultScalarStyle(DumperOptions.ScalarStyle.PLAIN);
         d.setWidth(120);
-        Files.writeString(file, new Yaml(d).dump(m));
+        writeAtomically(file, new Yaml(d).dump(m));
+    }
+
+    /**
+     * Writes {@code text} to a temporary file beside {@code file}, then renames it over
+     * {@code file}: a reader (or a second writer) sees the old file or the new one, never half of one.
+     */
+    static void writeAtomically(Path file, String text) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try {
+            Files.writeString(tmp, text);
+            try {
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     @SuppressWarnings("unchecked")
