@@ -51,6 +51,12 @@ final class ExploreCommand implements Callable<Integer> {
         if (jobs < 1 || jobs > 64) throw new Main.BadInput("--jobs must be 1-64, got " + jobs);
         if (pctDepth < 1) throw new Main.BadInput("--pct-depth must be at least 1, got " + pctDepth);
         if (!strategy.equals("random") && !strategy.equals("pct")) throw new Main.BadInput("--strategy must be random or pct, got '" + strategy + "'");
+        if (pctDepth > Explorer.MAX_PCT_DEPTH) throw new Main.BadInput("--pct-depth must be at most " + Explorer.MAX_PCT_DEPTH + ", got " + pctDepth);
+        // NaN, infinities and budgets whose nanoseconds overflow are not a time budget
+        if (!(timeBudget >= 0 && timeBudget <= Explorer.MAX_TIME_BUDGET)) {
+            throw new Main.BadInput("--time-budget must be 0 (no limit) to " + (long) Explorer.MAX_TIME_BUDGET + " seconds, got " + timeBudget);
+        }
+        if (seed > Long.MAX_VALUE - runs + 1) throw new Main.BadInput("--seed " + seed + " + --runs " + runs + " passes the largest seed");
         try {
             Scenario s = ScenarioLoader.loadFileOrShipped(scenario);
             Explorer.Summary sum = Explorer.explore(s, new Explorer.Settings(runs, seed, jobs, timeBudget, keepGoing, strategy, pctDepth, records), System.err);

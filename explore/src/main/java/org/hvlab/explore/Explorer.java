@@ -43,6 +43,11 @@ public final class Explorer {
 
     private Explorer() {}
 
+    /** The largest PCT depth (change points) worth asking for; more is bad input. */
+    public static final int MAX_PCT_DEPTH = 1000;
+    /** The largest time budget in seconds (about 11.5 days; its nanoseconds fit comfortably in a long). */
+    public static final double MAX_TIME_BUDGET = 1_000_000;
+
     public static Summary explore(Scenario s, Settings st, PrintStream progress) throws ScenarioException {
         long start = System.nanoTime();
         AtomicLong nextRun = new AtomicLong();
@@ -82,6 +87,20 @@ public final class Explorer {
                         stop.set(true);
                     } catch (IOException e) {
                         crash[0] = e;
+                        stop.set(true);
+                    } catch (RuntimeException | Error e) {
+                        // a bug in hvlab (or the JVM out of memory): never "no failure" - a failure of its own
+                        String sig = "simulator-error: explore worker " + e.getClass().getSimpleName();
+                        synchronized (verdicts) {
+                            verdicts.merge("simulator-error", 1L, Long::sum);
+                            Failure known = failures.get(sig);
+                            if (known == null || seed < known.seed()) {
+                                failures.put(sig, new Failure(sig, "simulator-error", seed, "explore worker failed on seed " + seed + ": " + e, null,
+                                        known == null ? 1 : known.runs() + 1));
+                            } else {
+                                failures.put(sig, known.plusRuns(1));
+                            }
+                        }
                         stop.set(true);
                     }
                     done.incrementAndGet();

@@ -1,0 +1,28 @@
+package org.hvlab.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Issue 13 item 2: numbers explore cannot honour are bad input (status 2, one line), never "no failure in 0 runs". */
+class ExploreOptionsTest {
+    @Test
+    void impossibleNumbersAreBadInput() {
+        String[][] cases = {
+                {"--time-budget", "NaN"}, {"--time-budget", "Infinity"}, {"--time-budget", "1e10"}, {"--time-budget", "-1"},
+                {"--pct-depth", "2147483647"}, {"--pct-depth", "0"}, {"--jobs", "0"}, {"--runs", "0"},
+                {"--seed", "9223372036854775807", "--runs", "2"}};
+        for (String[] c : cases) {
+            String[] args = new String[c.length + 2];
+            args[0] = "explore";
+            args[1] = "bug024-printf-lock-fixed";
+            System.arraycopy(c, 0, args, 2, c.length);
+            RunCommandTest.Result r = RunCommandTest.hvlab(args);
+            assertEquals(Main.BAD_INPUT, r.status(), String.join(" ", c) + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), String.join(" ", c) + ": " + r.err());
+            assertTrue(r.err().startsWith("hvlab: --"), r.err());
+            assertEquals("", r.out());
+        }
+    }
+}
