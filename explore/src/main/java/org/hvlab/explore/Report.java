@@ -81,6 +81,21 @@ public final class Report {
     }
 
     /** Guest time green, quiesce orange, a PAL running teal, the hypervisor waiting red. */
+    /**
+     * What the scenario was written to show, only when this run failed that way: a run of a
+     * historical bug's scenario that fails otherwise is not that bug (issue 20 item 4).
+     */
+    private static String describeScenario(ScenarioRun.Result o) {
+        Scenario s = o.scenario();
+        if (o.verdict().failed() && s.expected(o.verdict().signature())) {
+            return "<p>This is the failure the scenario restores: " + esc(s.description()) + "</p>\n";
+        }
+        if (o.verdict().failed() && !s.expects().isEmpty()) {
+            return "<p>The scenario was written for another failure (<code>" + esc(String.join(" | ", s.expects())) + "</code>); this run failed differently.</p>\n";
+        }
+        return "";
+    }
+
     /** The IRETQ loop a stuck verdict names, or null. */
     private static GuestStuck.IretqLoop iretqLoop(Verdict v) {
         if (!(v instanceof Verdict.Ended e)) return null;
@@ -188,9 +203,9 @@ public final class Report {
         return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>hvlab report: " + esc(o.scenario().name()) + "</title>\n"
                 + "<style>body{font-family:sans-serif;margin:1em}pre{background:#f8f8f8;padding:.5em;overflow:auto;max-height:30em}"
                 + "table{border-collapse:collapse;font-size:12px}td{border:1px solid #ddd;padding:1px 4px}</style></head><body>\n"
-                + "<h1>" + esc(o.scenario().name()) + ", seed " + o.seed() + "</h1>\n"
-                + "<p><b>Verdict:</b> " + esc(o.verdict().kind()) + " &mdash; <code>" + esc(o.verdict().signature()) + "</code></p>\n"
-                + "<p>" + esc(o.scenario().description()) + "</p>\n"
+                + "<h1>" + esc(o.verdict().kind()) + ": " + esc(o.verdict().message().lines().findFirst().orElse("")) + "</h1>\n"
+                + "<p><b>Signature:</b> <code>" + esc(o.verdict().signature()) + "</code>; scenario " + esc(o.scenario().name()) + ", seed " + o.seed() + "</p>\n"
+                + describeScenario(o)
                 + "<p>" + o.result().steps() + " steps; scheduler " + esc(o.strategy()) + "; " + o.plan().size() + " planned NMI injections"
                 + (t.dropped() > 0 ? "; " + t.dropped() + " events beyond the recording limit were not kept" : "") + ".</p>\n"
                 + "<h2>Timeline</h2><p>Green: in the guest. Orange: quiesce (quiescing or quiesced). Teal: a PAL running (TrustVisor). Red: the hypervisor waiting. "

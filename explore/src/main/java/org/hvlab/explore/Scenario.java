@@ -9,11 +9,22 @@ import java.util.Map;
  * the NMI injection plan, the oracles that judge a run, and the limits. Loaded from YAML by
  * {@link ScenarioLoader}; a run is a pure function of (scenario, seed, choices).
  *
+ * @param expects     signature fragments of the failure the scenario was written to show (a historical bug); may be empty
  * @param file        where it was loaded from (images and records are found relative to it)
  * @param source      the YAML text, kept in run records so a record replays without the file
  */
-public record Scenario(String name, String description, Machine machine, Hypervisor hypervisor, Guest guest,
+public record Scenario(String name, String description, List<String> expects, Machine machine, Hypervisor hypervisor, Guest guest,
         Scheduling scheduling, List<Injection> injections, List<String> oracles, Limits limits, Path file, String source) {
+
+    /**
+     * Whether a run that ended with {@code signature} failed the way this scenario was written
+     * to show ({@code expects}: signature fragments of the historical bug it restores); only then
+     * does its description explain the run.
+     */
+    public boolean expected(String signature) {
+        for (String e : expects) if (signature.contains(e)) return true;
+        return false;
+    }
 
     public record Machine(int cpus, long memoryBytes, String profile) {}
 

@@ -85,10 +85,18 @@ public final class ScenarioLoader {
         if (root == null) throw new ScenarioException(file + ":1: empty scenario");
         Reader r = new Reader(file);
         MappingNode top = r.mapping(root, "scenario");
-        Map<String, Node> f = r.fields(top, "", Set.of("name", "description", "machine", "hypervisor", "guest", "scheduling",
+        Map<String, Node> f = r.fields(top, "", Set.of("name", "description", "expects", "machine", "hypervisor", "guest", "scheduling",
                 "injections", "oracles", "limits"));
         String name = r.string(r.required(f, top, "name"), "name");
         String description = f.containsKey("description") ? r.string(f.get("description"), "description") : "";
+        List<String> expects = new ArrayList<>();
+        if (f.containsKey("expects")) {
+            for (Node n : r.sequence(f.get("expects"), "expects").getValue()) {
+                String e = r.string(n, "expects");
+                if (e.isBlank()) throw r.error(n, "expects", "an empty signature fragment would match every failure");
+                expects.add(e);
+            }
+        }
 
         Scenario.Machine machine = new Scenario.Machine(1, MachineConfig.DEFAULT_MEMORY, "kvm-2022");
         if (f.containsKey("machine")) {
@@ -169,7 +177,7 @@ public final class ScenarioLoader {
             long stuck = lf.containsKey("stuck-steps") ? r.integer(lf.get("stuck-steps"), "limits.stuck-steps", 1, Long.MAX_VALUE) : 5_000_000L;
             limits = new Scenario.Limits(max, stuck);
         }
-        return new Scenario(name, description, machine, hv, guest, sched, List.copyOf(injections), List.copyOf(oracles), limits, file, text);
+        return new Scenario(name, description, List.copyOf(expects), machine, hv, guest, sched, List.copyOf(injections), List.copyOf(oracles), limits, file, text);
     }
 
     private static Scenario.Injection injection(Reader r, Node n, String where, int cpus) throws ScenarioException {

@@ -36,6 +36,9 @@ class ReportTest {
 
         String html = Files.readString(files.get(1));
         assertTrue(html.startsWith("<!DOCTYPE html>"));
+        // the header is what happened; the bug's description only because this is that bug's failure (issue 20 item 4)
+        assertTrue(html.contains("<h1>deadlock: deadlock: no CPU can make progress;"), html.substring(0, Math.min(2000, html.length())));
+        assertTrue(html.contains("This is the failure the scenario restores: " + s.description()), "expects lock printf");
         assertTrue(html.contains("<svg") && html.contains("</svg>"), "the timeline");
         assertTrue(html.contains("waiting for lock printf"), "the deadlock report");
         assertTrue(html.contains("at org.hvlab.xmhf.smpguest.SmpGuest"), "with the Java host stacks");
@@ -96,5 +99,19 @@ class ReportTest {
             String svgText = svgs.get(0).asXml();
             for (int cpu = 0; cpu < o.scenario().machine().cpus(); cpu++) assertTrue(svgText.contains("CPU " + cpu), "a lane for CPU " + cpu);
         }
+    }
+
+    /** A historical bug's scenario whose run fails some other way does not claim to be that bug (issue 20 item 4). */
+    @Test
+    void aFailureTheScenarioDoesNotExpectIsNotExplainedByItsDescription(@TempDir Path dir) throws Exception {
+        String text = Files.readString(Path.of("..", "scenarios", "bug024-printf-lock-buggy.yaml"))
+                .replace("expects: [\"lock printf\"]", "expects: [\"something else\"]");
+        Scenario s = ScenarioLoader.parse(dir.resolve("s.yaml"), text);
+        assertEquals(List.of("something else"), s.expects());
+        ScenarioRun.Result o = ScenarioRun.run(s, 1, Strategies.source(s, 1, "random", 3), InjectionPlan.expand(s.injections(), 1, s.limits().maxSteps()), true);
+        assertTrue(o.verdict().failed());
+        String html = Files.readString(Report.write(o, dir, "r").get(1));
+        assertFalse(html.contains(s.description()), "not the bug the scenario restores");
+        assertTrue(html.contains("this run failed differently"), "says so instead");
     }
 }

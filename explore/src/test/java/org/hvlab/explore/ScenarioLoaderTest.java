@@ -61,6 +61,7 @@ class ScenarioLoaderTest {
                 error("name: x\nguest: {image: hello}\noracles: [deadlock,\n  crash]\n"));
         assertEquals("s.yaml:3: not valid YAML: expected ',' or '}', but got <stream end>", error("name: x\nguest: {image: hello\n"));
         assertEquals("s.yaml:3: injections[0].cpu: must be 0-1, got 2", error("name: x\nmachine: {cpus: 2}\ninjections: [{kind: at, cpu: 2, at: 5}]\nguest: {image: hello}\n"));
+        assertEquals("s.yaml:2: expects: an empty signature fragment would match every failure", error("name: x\nexpects: [\"\"]\nguest: {image: hello}\n"));
     }
 
     @Test
