@@ -7,6 +7,9 @@ import picocli.CommandLine.Command;
 final class GuestsCommand implements Runnable {
     @Override
     public void run() {
-        for (String g : GuestImages.BUNDLED) System.out.println(g);
+        for (String g : GuestImages.BUNDLED) {
+            System.out.printf("%-12s %s%s%n", g, GuestImages.DESCRIPTIONS.get(g),
+                    GuestImages.NEED_NESTED_VMX.contains(g) ? " (bare machine only until XMHF offers nested VMX)" : "");
+        }
     }
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code hvlab} command. Bad input gets one line on standard error and a non-zero exit. */
 @Command(name = "hvlab", mixinStandardHelpOptions = true, version = "hvlab 0.1.0",
         description = "A deterministic x86-64 machine with VT-x for getting hypervisor event handling right.",
-        subcommands = {CommandLine.HelpCommand.class, RunCommand.class, GuestsCommand.class, ExploreCommand.class, ReplayCommand.class, MinimiseCommand.class, ReportCommand.class, DemoCommand.class, CampaignCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, RunCommand.class, GuestsCommand.class, ExploreCommand.class, ReplayCommand.class, MinimiseCommand.class, ReportCommand.class, DemoCommand.class, CampaignCommand.class, ScenariosCommand.class})
 public final class Main implements Runnable {
     /** Exit status for bad input (usage, unreadable or malformed images). */
     public static final int BAD_INPUT = 2;

@@ -47,6 +47,27 @@ public final class ScenarioLoader {
      * A scenario file, or the name of a shipped scenario ({@code bug024-printf-lock-buggy}),
      * which is read from the jar when there is no such file.
      */
+    /** The names of the scenarios shipped in hvlab's jar (or its build's class folder), sorted. */
+    public static java.util.List<String> shippedNames() throws ScenarioException {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        try {
+            Path where = Path.of(ScenarioLoader.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isDirectory(where)) {
+                try (var files = Files.list(where.resolve("scenarios"))) {
+                    files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".yaml")).forEach(n -> names.add(n.substring(0, n.length() - 5)));
+                }
+            } else {
+                try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(where.toFile())) {
+                    jar.stream().map(java.util.zip.ZipEntry::getName).filter(n -> n.startsWith("scenarios/") && n.endsWith(".yaml") && n.indexOf('/', 10) < 0)
+                            .forEach(n -> names.add(n.substring(10, n.length() - 5)));
+                }
+            }
+        } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
+            throw new ScenarioException("cannot list the shipped scenarios: " + e.getMessage());
+        }
+        return java.util.List.copyOf(names);
+    }
+
     public static Scenario loadFileOrShipped(String fileOrName) throws ScenarioException {
         Path p = Path.of(fileOrName);
         if (Files.exists(p) || !fileOrName.matches("[a-z0-9-]+")) return load(p);
