@@ -49,6 +49,9 @@ final class CampaignCommand implements Callable<Integer> {
             if (runTask != null) return report(Campaign.run(Campaign.readTask(runTask), records));
             if (scenario == null) throw new Main.BadInput("campaign needs a SCENARIO (or --run-task FILE)");
             String[] r = seeds.split("-");
+            if (r.length == 0 || r[0].isEmpty()) throw new Main.BadInput("--seeds wants FROM-TO (non-negative numbers), got '" + seeds + "'");
+            if (jobs < 1 || jobs > 64) throw new Main.BadInput("--jobs must be 1-64, got " + jobs);
+            if (!strategy.equals("random") && !strategy.equals("pct")) throw new Main.BadInput("--strategy must be random or pct, got '" + strategy + "'");
             long from, to;
             try {
                 from = Long.parseLong(r[0]);
@@ -59,7 +62,12 @@ final class CampaignCommand implements Callable<Integer> {
             if (r.length > 2 || to < from) throw new Main.BadInput("--seeds wants FROM-TO with FROM <= TO, got '" + seeds + "'");
             if (taskSize < 1) throw new Main.BadInput("--task-size must be at least 1");
             Scenario s = ScenarioLoader.loadFileOrShipped(scenario);
-            List<Campaign.Task> tasks = Campaign.split(s, from, to, taskSize, strategy, 3);
+            List<Campaign.Task> tasks;
+            try {
+                tasks = Campaign.split(s, from, to, taskSize, strategy, 3);
+            } catch (IllegalArgumentException e) {
+                throw new Main.BadInput(e.getMessage());
+            }
             if (writeTasks != null) {
                 List<Path> files = Campaign.writeTasks(tasks, writeTasks);
                 System.out.printf("%d tasks written to %s (run each with: hvlab campaign --run-task FILE)%n", files.size(), writeTasks);

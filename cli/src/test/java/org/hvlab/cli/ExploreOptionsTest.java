@@ -25,4 +25,21 @@ class ExploreOptionsTest {
             assertEquals("", r.out());
         }
     }
+
+    /** Issue 13 item 5: campaign ranges, worker counts and strategies it cannot honour are bad input, at once. */
+    @Test
+    void impossibleCampaignsAreBadInput() {
+        String[][] cases = {
+                {"--seeds", "-"}, {"--seeds", "5-1"}, {"--seeds", "1-9223372036854775807", "--task-size", "1"},
+                {"--seeds", "9223372036854775806-9223372036854775807", "--jobs", "0"}, {"--jobs", "-3"}, {"--strategy", "fifo"}, {"--task-size", "0"}};
+        for (String[] c : cases) {
+            String[] args = new String[c.length + 2];
+            args[0] = "campaign";
+            args[1] = "bug024-printf-lock-fixed";
+            System.arraycopy(c, 0, args, 2, c.length);
+            RunCommandTest.Result r = RunCommandTest.hvlab(args);
+            assertEquals(Main.BAD_INPUT, r.status(), String.join(" ", c) + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), String.join(" ", c) + ": " + r.err());
+        }
+    }
 }

@@ -31,14 +31,22 @@ public final class Campaign {
 
     private Campaign() {}
 
+    /** The most tasks one campaign is split into. */
+    public static final int MAX_TASKS = 1_000_000;
+
     public static List<Task> split(Scenario s, long from, long to, int taskSize, String strategy, int pctDepth) {
         if (to < from) throw new IllegalArgumentException("empty seed range " + from + "-" + to);
         if (taskSize < 1) throw new IllegalArgumentException("task size must be at least 1");
+        // the number of tasks, without overflow even for ranges that end at the largest seed
+        long n = Math.floorDiv(to - from, taskSize) + 1;
+        if (to - from < 0 || n > MAX_TASKS) {
+            throw new IllegalArgumentException("seeds " + from + "-" + to + " in tasks of " + taskSize + " make more than " + MAX_TASKS + " tasks");
+        }
         List<Task> tasks = new ArrayList<>();
-        int i = 0;
-        for (long seed = from; seed <= to; seed += taskSize) {
+        for (int i = 0; i < n; i++) {
+            long seed = from + (long) i * taskSize;
             int count = (int) Math.min(taskSize, to - seed + 1);
-            tasks.add(new Task(i++, s.file() == null ? "" : s.file().toString(), s.source(), seed, count, strategy, pctDepth));
+            tasks.add(new Task(i, s.file() == null ? "" : s.file().toString(), s.source(), seed, count, strategy, pctDepth));
         }
         return tasks;
     }
