@@ -8,10 +8,9 @@ import java.util.List;
 
 /** Finds an image: a file path, or the name of a guest bundled with hvlab (guests/NAME.elf on the class path). */
 final class GuestImages {
-    static final List<String> BUNDLED = List.of("hello", "smp", "exceptions", "nmi", "vmxbasic", "vmxwindows", "vmxnmi", "vmxmsrlist", "vmxentry", "vmxept", "vmxmisc", "msrscan", "lhv", "mtrrstorm", "nmiipi", "memprobe", "nmiflood", "paldemo", "linux-nmi");
 
     /** What each bundled guest does, one line (the header of guests/src/main/asm/NAME.S says more). */
-    static final java.util.Map<String, String> DESCRIPTIONS = java.util.Map.ofEntries(
+    static final java.util.Map<String, String> DESCRIPTIONS = ordered(
             java.util.Map.entry("hello", "prints a greeting and its command line: the image was loaded and entered"),
             java.util.Map.entry("smp", "starts every application processor and checks each came up once"),
             java.util.Map.entry("exceptions", "exception delivery in 64-bit mode: IDT, TSS, IST stacks, error codes"),
@@ -31,6 +30,16 @@ final class GuestImages {
             java.util.Map.entry("nmiflood", "an NMI flood against a handler that checks it is never re-entered (2+ CPUs)"),
             java.util.Map.entry("paldemo", "TrustVisor's PAL demo: each CPU registers and calls PALs (needs --hypapp trustvisor)"),
             java.util.Map.entry("linux-nmi", "Linux's nested-NMI algorithm on an IST stack, with a checked workload"));
+
+    /** The bundled guests, in the order 'hvlab guests' lists them. */
+    static final List<String> BUNDLED = List.copyOf(DESCRIPTIONS.keySet());
+
+    @SafeVarargs
+    private static java.util.Map<String, String> ordered(java.util.Map.Entry<String, String>... entries) {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (var e : entries) m.put(e.getKey(), e.getValue());
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     /** Guests that are guest hypervisors: under --hypervisor xmhf they need nested VMX, which XMHF does not offer yet (VMXON raises #UD/#GP). */
     static final java.util.Set<String> NEED_NESTED_VMX = java.util.Set.of("vmxbasic", "vmxwindows", "vmxnmi", "vmxmsrlist", "vmxentry", "vmxept", "vmxmisc", "lhv");

@@ -19,7 +19,7 @@ public sealed interface GuestStuck extends RunEnding.Driven {
 
     /** A CPU's place at the end: its RIP and symbol. */
     record CpuPlace(int cpu, long rip, String symbol) {
-        String render() { return String.format("CPU %d rip=0x%x%s", cpu, rip, angle(symbol)); }
+        String render() { return String.format("CPU %d rip=0x%x%s", cpu, rip, RunEnding.angle(symbol)); }
     }
 
     /** The five quadwords an IRETQ pops (SDM Vol.3A 6.14.3 "IRET in IA-32e Mode"). */
@@ -49,11 +49,11 @@ public sealed interface GuestStuck extends RunEnding.Driven {
 
     /** A CPU spins on an IRETQ whose frame returns to that same IRETQ (seed 000). {@code cause} may be null. */
     record IretqToItself(int cpu, long rip, String symbol, IretFrame frame, NmiEpisode cause) implements GuestStuck {
-        public String place() { return "IRETQ returning to itself" + angle(symbol); }
+        public String place() { return "IRETQ returning to itself" + RunEnding.angle(symbol); }
 
         public String render() {
             return String.format("CPU %d stuck: IRETQ returning to itself at rip=0x%x%s; frame rip=0x%x cs=0x%x rflags=0x%x rsp=0x%x ss=0x%x",
-                    cpu, rip, angle(symbol), frame.rip(), frame.cs(), frame.rflags(), frame.rsp(), frame.ss())
+                    cpu, rip, RunEnding.angle(symbol), frame.rip(), frame.cs(), frame.rflags(), frame.rsp(), frame.ss())
                     + (cause == null ? "" : cause.render("this IRETQ"));
         }
     }
@@ -66,11 +66,11 @@ public sealed interface GuestStuck extends RunEnding.Driven {
     record IretqLoop(int cpu, long rip, String symbol, long frameRsp, long toRip, String toSymbol, long toRsp, int sightings, NmiEpisode cause)
             implements GuestStuck {
         // the place is the IRETQ; where its frame returns varies with the NMI that wrote it
-        public String place() { return "IRETQ loop" + angle(symbol); }
+        public String place() { return "IRETQ loop" + RunEnding.angle(symbol); }
 
         public String render() {
             return String.format("CPU %d stuck: IRETQ loop at rip=0x%x%s: its frame (rsp=0x%x) returns to rip=0x%x%s with rsp=0x%x, which comes back to it with the same frame, %d times, no NMI in between",
-                    cpu, rip, angle(symbol), frameRsp, toRip, angle(toSymbol), toRsp, sightings)
+                    cpu, rip, RunEnding.angle(symbol), frameRsp, toRip, RunEnding.angle(toSymbol), toRsp, sightings)
                     + (cause == null ? "" : cause.render(NmiChains.where(toRip, toSymbol)));
         }
     }
@@ -93,9 +93,5 @@ public sealed interface GuestStuck extends RunEnding.Driven {
             for (int i = 0; i < cpus.size(); i++) sb.append(i == 0 ? "" : ", ").append(cpus.get(i).render());
             return sb.toString();
         }
-    }
-
-    private static String angle(String symbol) {
-        return symbol == null ? "" : " <" + symbol + ">";
     }
 }

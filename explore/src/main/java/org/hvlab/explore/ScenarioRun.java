@@ -28,13 +28,6 @@ public final class ScenarioRun {
 
     private ScenarioRun() {}
 
-    /** XMHF refused the scenario's hypervisor settings while the machine was being built. */
-    private static final class HypervisorRefused extends RuntimeException {
-        HypervisorRefused(String message) {
-            super(message, null, false, false);
-        }
-    }
-
     /** Runs with the choices {@code choices} makes and the injection plan {@code plan}. */
     public static Result run(Scenario s, long seed, ChoiceSource choices, InjectionPlan plan) throws ScenarioException {
         return run(s, seed, choices, plan, false);
@@ -56,13 +49,7 @@ public final class ScenarioRun {
             try {
                 s.hypervisor().options().forEach(o::set);
                 Hypapp hypapp = org.hvlab.xmhf.hypapp.Hypapps.create(s.hypervisor().hypapp());
-                spec.host(m -> {
-                    try {
-                        Xmhf.install(m, o, hypapp);
-                    } catch (IllegalArgumentException e) {
-                        throw new HypervisorRefused(e.getMessage());
-                    }
-                });
+                spec.host(Xmhf.installer(o, hypapp));
             } catch (IllegalArgumentException e) {
                 throw new ScenarioException(s.file() + ": hypervisor: " + e.getMessage());
             }
@@ -70,7 +57,8 @@ public final class ScenarioRun {
         Machine m;
         try {
             m = spec.build();
-        } catch (HypervisorRefused e) {
+        } catch (IllegalArgumentException e) {
+            // the loader checked the machine's numbers: what build() refuses here is XMHF's installation
             throw new ScenarioException(s.file() + ": hypervisor: " + e.getMessage());
         } catch (ImageException e) {
             throw new ScenarioException(s.file() + ": guest.image: " + e.getMessage());

@@ -142,7 +142,8 @@ class RunControlTest {
         Machine m = machine("hello", 1, random(1), "");
         m.runToStep(10);
         long rip = m.cpu(0).rip;
-        // the next instruction becomes "out %al, $0xf4" with AL = 5: the debug exit, status 5 >> 1 ... the port's rule
+        // the next instruction becomes "out %al, $0xf4" with AL = 0x0B: the debug exit with status 11
+        // (a guest that was not written to would print its greeting and exit 0)
         m.submit(new ExternalEvent.WriteRegister(0, org.hvlab.machine.cpu.Cpu.RAX, 0x0B));
         m.submit(new ExternalEvent.WritePhysical(rip, new byte[] {(byte) 0xE6, (byte) 0xF4}));
         toEnd(m);

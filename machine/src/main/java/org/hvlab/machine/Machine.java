@@ -193,8 +193,8 @@ public final class Machine implements Platform, Scheduler.Target {
     private int grantedCpu = -1;
     private long grantedAt, grantedQuantum, allowedQuantum;
     /**
-     * A quantum run control cut short: its CPU goes on with {@code carryLeft} steps before any
-     * new choice; {@code carryChoice} is what its choice granted in all (-1: nothing carried).
+     * A quantum run control cut short: CPU {@code carryCpu} (-1: none) goes on with
+     * {@code carryLeft} steps before any new choice; {@code carryChoice} is what its choice granted in all.
      */
     private int carryCpu = -1;
     private long carryLeft, carryChoice;
@@ -338,7 +338,6 @@ public final class Machine implements Platform, Scheduler.Target {
                 Cpu c = cpus[r.cpu()];
                 if (r.register() == ExternalEvent.WriteRegister.RIP) c.rip = r.value();
                 else c.r[r.register()] = r.value();
-                c.dropFetchCache();
             }
         }
     }
@@ -450,8 +449,9 @@ public final class Machine implements Platform, Scheduler.Target {
         grantedCpu = -1;
     }
 
-    /** How the run ended and the CPUs' state (null ending while it has not ended). */
+    /** How the run ended and the CPUs' state; only once it has ended. */
     public RunResult result() {
+        if (ending == null) throw new IllegalStateException("the run has not ended");
         List<RunResult.CpuReport> reports = new ArrayList<>();
         for (Cpu c : cpus) {
             String act = switch (c.activity) {

@@ -181,7 +181,7 @@ public sealed interface RunEnding {
         @Override String key();
     }
 
-    /** " <symbol>" or "". */
+    /** " <symbol>" or "": how every ending renders a code place. */
     static String angle(String symbol) {
         return symbol == null ? "" : " <" + symbol + ">";
     }

@@ -41,12 +41,6 @@ public enum VmInstructionError {
         this.sdmName = sdmName;
     }
 
-    /** The error with this number, or null. */
-    public static VmInstructionError of(long number) {
-        for (VmInstructionError e : values()) if (e.number == number) return e;
-        return null;
-    }
-
     @Override
     public String toString() {
         return sdmName + " (" + number + ")";
